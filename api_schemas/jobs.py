@@ -1,0 +1,80 @@
+"""Job specs and job views."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api_schemas.datasets import DatasetRef
+from api_schemas.models import ModelSpec
+from api_schemas.regularizers import Regularizer
+
+
+class Split(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    test_fraction: float = Field(
+        0.2,
+        ge=0.0,
+        lt=1.0,
+        allow_inf_nan=False,
+        description="Share of rows held out for test metrics; 0 fits on all rows, as the "
+        "article does.",
+    )
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Shuffle seed for the split.")
+
+
+class JobCreate(BaseModel):
+    """The body of POST /v1/jobs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dataset: DatasetRef
+    model: ModelSpec
+    regularizers: list[Regularizer] = Field(default_factory=list, max_length=8)
+    split: Split = Field(default_factory=Split)
+    baseline: bool = Field(
+        True, description="Also fit the same model without regularization and report both."
+    )
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in {JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled}
+
+
+class JobError(BaseModel):
+    code: str = Field(examples=["invalid_data", "internal_error"])
+    message: str
+
+
+class JobRead(BaseModel):
+    id: str
+    status: JobStatus
+    spec: JobCreate
+    attempt: int = Field(description="How many times a worker has claimed this job.")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: JobError | None
+    result_url: str | None = Field(description="Where the result is, once succeeded.")
+
+
+class JobList(BaseModel):
+    items: list[JobRead]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page.")
+
+
+class JobAccepted(BaseModel):
+    id: str
+    status: JobStatus
+    url: str

@@ -1,0 +1,77 @@
+"""What a finished job reports: metrics, coefficients, artifacts."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from api_schemas.datasets import TaskType
+
+
+class RegressionMetrics(BaseModel):
+    r2: float | None = Field(description="None where undefined (fewer than two rows).")
+    mse: float
+    mae: float
+
+
+class ClassificationMetrics(BaseModel):
+    accuracy: float
+    log_loss: float
+    f1: float = Field(description="Binary F1 for two classes, macro-averaged F1 otherwise.")
+    roc_auc: float | None = Field(
+        description="Binary ROC AUC, or one-vs-rest macro AUC; None where a class is missing."
+    )
+
+
+SplitMetrics = RegressionMetrics | ClassificationMetrics
+
+
+class Metrics(BaseModel):
+    train: SplitMetrics
+    test: SplitMetrics | None = Field(description="None when the job fits on all rows.")
+
+
+class Coefficients(BaseModel):
+    intercept: float | list[float]
+    coef: list[float] | list[list[float]] = Field(
+        description="One value per feature; one row per class for multiclass logistic regression."
+    )
+    feature_names: list[str]
+    n_nonzero: int = Field(description="Coefficients that are exactly non-zero (all classes).")
+
+
+class FitReport(BaseModel):
+    estimator: str = Field(description="The scikit-learn estimator that was fitted, with params.")
+    metrics: Metrics
+    coefficients: Coefficients
+    fit_seconds: float
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ArtifactRef(BaseModel):
+    name: str
+    media_type: str
+    url: str
+    size: int
+
+
+class TrainingSummary(BaseModel):
+    """What a worker computes for a job; the result endpoint adds id and artifacts."""
+
+    task: TaskType
+    n_train: int
+    n_test: int
+    classes: list[str] | None = None
+    metrics: Metrics
+    coefficients: Coefficients
+    estimator: str
+    fit_seconds: float
+    warnings: list[str] = Field(default_factory=list)
+    baseline: FitReport | None = Field(
+        description="The same model fitted without regularization; None when baseline is off "
+        "or the job has no regularizer."
+    )
+
+
+class JobResult(TrainingSummary):
+    job_id: str
+    artifacts: list[ArtifactRef]

@@ -1,0 +1,162 @@
+"""The ``regulab`` command: up (API + worker), api, worker, migrate.
+
+Settings come from ``REGULAB_*`` variables; flags override the few that a
+deployment sets per process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from types import FrameType
+
+from service.config import Settings
+
+log = logging.getLogger("regulab")
+STOP_GRACE_SECONDS = 30.0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="regulab", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="run the API and one worker together")
+    api = commands.add_parser("api", help="run the HTTP API")
+    for sub in (up, api):
+        sub.add_argument("--host", help="bind address (REGULAB_HOST)")
+        sub.add_argument("--port", type=int, help="port (REGULAB_PORT)")
+    api.add_argument(
+        "--no-migrate", action="store_true", help="do not upgrade the store's schema at start"
+    )
+
+    worker = commands.add_parser("worker", help="run a Celery worker")
+    worker.add_argument("--queues", help="comma-separated queues (REGULAB_QUEUE)")
+    for sub in (up, worker):
+        sub.add_argument("--concurrency", type=int, default=1, help="worker processes")
+    worker.add_argument(
+        "--pool", default="prefork", choices=["prefork", "solo", "threads"], help="Celery pool"
+    )
+
+    commands.add_parser("migrate", help="upgrade the store's schema to the newest revision")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {k: v for k in ("host", "port") if (v := getattr(args, k, None)) is not None}
+    return Settings(**overrides)
+
+
+def run_api(settings: Settings, migrate: bool) -> int:
+    import uvicorn
+
+    from service.main import create_app
+    from service.migrate import upgrade_database
+
+    if migrate:
+        upgrade_database(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+    return 0
+
+
+def run_worker(settings: Settings, queues: str | None, concurrency: int, pool: str) -> int:
+    from workers.celery_app import app
+
+    app.worker_main(
+        [
+            "worker",
+            f"--queues={queues or settings.queue}",
+            f"--concurrency={concurrency}",
+            f"--pool={pool}",
+            f"--loglevel={settings.log_level}",
+            "--without-mingle",
+            "--without-gossip",
+        ]
+    )
+    return 0
+
+
+def run_up(settings: Settings, concurrency: int) -> int:
+    """Supervise an API and a worker process; stop both on Ctrl-C or when one dies."""
+    from service.migrate import upgrade_database
+
+    upgrade_database(settings)
+    env = {**os.environ, **settings.as_env()}
+    base = [sys.executable, "-m", "service.cli"]
+    children = {
+        "worker": subprocess.Popen([*base, "worker", f"--concurrency={concurrency}"], env=env),
+        "api": subprocess.Popen([*base, "api", "--no-migrate"], env=env),
+    }
+    print(
+        f"regulab is up: http://{settings.host}:{settings.port} (docs at /docs)\n"
+        f"  store:     {settings.sqlalchemy_url}\n"
+        f"  broker:    {settings.broker_url}\n"
+        f"  artifacts: {settings.artifacts_root}\n"
+        "Press Ctrl-C to stop.",
+        flush=True,
+    )
+    stopping = False
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    exit_code = 0
+    while not stopping:
+        for name, child in children.items():
+            if child.poll() is not None:
+                log.error("%s exited with code %s; stopping", name, child.returncode)
+                exit_code = child.returncode or 1
+                stopping = True
+        time.sleep(0.2)
+    _stop_children(list(children.values()))
+    return exit_code
+
+
+def _stop_children(children: Sequence[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = _settings(args)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    match args.command:
+        case "up":
+            return run_up(settings, args.concurrency)
+        case "api":
+            return run_api(settings, migrate=not args.no_migrate)
+        case "worker":
+            return run_worker(settings, args.queues, args.concurrency, args.pool)
+        case "migrate":
+            from service.migrate import upgrade_database
+
+            upgrade_database(settings)
+            return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The dataset catalog: what the API can describe and validate without loading data."""

@@ -1,0 +1,1 @@
+"""Jobs: the store (repository), spec checks and the operations routes and tasks call."""

@@ -1,0 +1,46 @@
+"""The FastAPI application. ``create_app(settings)`` builds one; nothing runs at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service.api.deps import AppContext
+from service.api.errors import install_error_handlers
+from service.api.routes import datasets, health, jobs
+from service.artifacts import artifact_store_from_settings
+from service.config import Settings
+from service.db import make_engine, make_session_factory
+from service.jobs.store import JobStore
+from service.task_queue import make_celery
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings)
+    context = AppContext(
+        settings=settings,
+        jobs=JobStore(make_session_factory(engine)),
+        artifacts=artifact_store_from_settings(settings),
+        celery=make_celery(settings),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="regulab",
+        version="0.1.0",
+        summary="Train regularized models on request.",
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(datasets.router)
+    app.include_router(jobs.router)
+    return app

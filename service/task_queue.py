@@ -1,0 +1,82 @@
+"""The Celery app as both sides see it: the API publishes job ids, workers consume them.
+
+Only the configuration lives here; the task bodies are registered by
+``workers.celery_app``, so the API can publish by task name without importing
+the trainers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+from service.config import Settings
+
+RUN_JOB_TASK = "regulab.run_job"
+
+
+def _filesystem_transport_options(settings: Settings) -> dict[str, Any]:
+    folder = settings.broker_folder
+    queue_dir, processed_dir, control_dir = (
+        folder / "queue",
+        folder / "processed",
+        folder / "control",
+    )
+    for path in (queue_dir, processed_dir, control_dir):
+        path.mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(queue_dir),
+        "data_folder_out": str(queue_dir),
+        "processed_folder": str(processed_dir),
+        "control_folder": str(control_dir),
+        "store_processed": False,
+        "polling_interval": settings.broker_polling_interval,
+    }
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("regulab", broker=settings.broker_url, set_as_current=False)
+    transport_options: dict[str, Any] = {}
+    if settings.uses_filesystem_broker:
+        transport_options = _filesystem_transport_options(settings)
+    else:
+        # Redis re-delivers an unacknowledged message after this many seconds;
+        # it must exceed the longest job so a running job is not handed out twice.
+        transport_options = {"visibility_timeout": 2 * 60 * 60}
+    app.conf.update(
+        broker_transport_options=transport_options,
+        broker_connection_retry_on_startup=True,
+        task_default_queue=settings.queue,
+        task_serializer="json",
+        accept_content=["json"],
+        # Results live in the SQL store, never in a Celery result backend.
+        task_ignore_result=True,
+        # Ack after the task body ran, so a worker that dies mid-job leaves the
+        # message to be re-delivered instead of losing it; the store's atomic
+        # claim makes the re-delivery harmless.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        # A job may run for minutes: take one message at a time, so others stay
+        # in the queue for idle workers instead of waiting behind a long fit.
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        # The filesystem transport would poll a control queue for nothing.
+        worker_enable_remote_control=not settings.uses_filesystem_broker,
+        worker_send_task_events=False,
+    )
+    return app
+
+
+def publish_job(app: Celery, job_id: str, queue: str) -> None:
+    """Send the message that carries only the job id; the row holds the rest."""
+    app.send_task(RUN_JOB_TASK, args=[job_id], queue=queue)
+
+
+def broker_reachable(app: Celery, timeout: float = 2.0) -> bool:
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=timeout)
+            return True
+    except Exception:
+        return False

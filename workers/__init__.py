@@ -1,0 +1,1 @@
+"""regulab's workers: the Celery app, the job runner and the trainers."""

@@ -1,0 +1,1 @@
+"""Trainers: each builds and fits estimators that follow scikit-learn's contract."""

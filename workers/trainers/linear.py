@@ -1,0 +1,146 @@
+"""Linear and logistic regression with l1 / l2 / elastic_net, as scikit-learn fits them.
+
+The spec maps onto scikit-learn's own estimators, so the same numbers give the
+same fit as Lasso, Ridge, ElasticNet, LinearRegression and LogisticRegression:
+
+- linear_regression: none → LinearRegression, l1 → Lasso(alpha), l2 → Ridge(alpha),
+  elastic_net → ElasticNet(alpha, l1_ratio).
+- logistic_regression: C = 1 / alpha and l1_ratio 1 (l1), 0 (l2) or as given;
+  no penalty is C = inf. The split seed also seeds stochastic solvers.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, LogisticRegression, Ridge
+
+from api_schemas import (
+    L1,
+    L2,
+    FitReport,
+    JobCreate,
+    LinearRegressionSpec,
+    LogisticRegressionSpec,
+    Metrics,
+    Regularizer,
+)
+from api_schemas import (
+    ElasticNet as ElasticNetSpec,
+)
+from workers.evaluation import classification_metrics, coefficients, regression_metrics
+
+Penalty = L1 | L2 | ElasticNetSpec
+
+
+class DataError(ValueError):
+    """The data cannot be fitted as asked (e.g. one class in the training split)."""
+
+
+def penalty_of(spec: JobCreate) -> Penalty | None:
+    penalties: list[Regularizer] = [
+        r for r in spec.regularizers if r.kind in {"l1", "l2", "elastic_net"}
+    ]
+    return penalties[0] if penalties else None
+
+
+def _optional(**params: Any) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def build_linear_regression(model: LinearRegressionSpec, penalty: Penalty | None) -> BaseEstimator:
+    common = {"fit_intercept": model.fit_intercept}
+    tuning = _optional(max_iter=model.max_iter, tol=model.tol)
+    match penalty:
+        case None:
+            return LinearRegression(**common)
+        case L1(alpha=alpha):
+            return Lasso(alpha=alpha, **common, **tuning)
+        case L2(alpha=alpha):
+            return Ridge(alpha=alpha, **common, **tuning)
+        case ElasticNetSpec(alpha=alpha, l1_ratio=l1_ratio):
+            return ElasticNet(alpha=alpha, l1_ratio=l1_ratio, **common, **tuning)
+    raise AssertionError(f"unhandled penalty {penalty!r}")
+
+
+def default_solver(penalty: Penalty | None, n_classes: int) -> str:
+    match penalty:
+        case None | L2():
+            return "lbfgs"
+        case L1() if n_classes == 2:
+            return "liblinear"
+        case _:
+            return "saga"
+
+
+def build_logistic_regression(
+    model: LogisticRegressionSpec, penalty: Penalty | None, n_classes: int, seed: int
+) -> BaseEstimator:
+    match penalty:
+        case None:
+            C, l1_ratio = math.inf, 0.0
+        case L1(alpha=alpha):
+            C, l1_ratio = 1.0 / alpha, 1.0
+        case L2(alpha=alpha):
+            C, l1_ratio = 1.0 / alpha, 0.0
+        case ElasticNetSpec(alpha=alpha, l1_ratio=ratio):
+            C, l1_ratio = 1.0 / alpha, ratio
+    return LogisticRegression(
+        C=C,
+        l1_ratio=l1_ratio,
+        solver=model.solver or default_solver(penalty, n_classes),
+        fit_intercept=model.fit_intercept,
+        max_iter=model.max_iter,
+        tol=model.tol,
+        random_state=seed,
+    )
+
+
+def build_estimator(spec: JobCreate, penalty: Penalty | None, n_classes: int) -> BaseEstimator:
+    match spec.model:
+        case LinearRegressionSpec() as model:
+            return build_linear_regression(model, penalty)
+        case LogisticRegressionSpec() as model:
+            return build_logistic_regression(model, penalty, n_classes, spec.split.seed)
+    raise AssertionError(f"unhandled model {spec.model!r}")
+
+
+@dataclass(frozen=True)
+class SplitData:
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray | None
+    y_test: np.ndarray | None
+    feature_names: list[str]
+
+
+def fit_and_report(estimator: BaseEstimator, data: SplitData) -> FitReport:
+    """Fit ``estimator`` on the training rows and report metrics on both splits."""
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimator.fit(data.X_train, data.y_train)
+    seconds = time.perf_counter() - started
+    notes = list(dict.fromkeys(str(w.message).splitlines()[0] for w in caught))
+
+    def score(X: np.ndarray, y: np.ndarray) -> Any:
+        if isinstance(estimator, LogisticRegression):
+            return classification_metrics(y, estimator.predict_proba(X), estimator.classes_)
+        return regression_metrics(y, estimator.predict(X))
+
+    test = None
+    if data.X_test is not None and data.y_test is not None:
+        test = score(data.X_test, data.y_test)
+    return FitReport(
+        estimator=repr(estimator),
+        metrics=Metrics(train=score(data.X_train, data.y_train), test=test),
+        coefficients=coefficients(estimator, data.feature_names),
+        fit_seconds=seconds,
+        warnings=notes,
+    )

@@ -1,0 +1,154 @@
+"""One job's training, from spec to result and figures: the code a worker runs
+and a benchmark can call in-process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import confusion_matrix
+from sklearn.model_selection import train_test_split
+
+from api_schemas import ElasticNet as ElasticNetSpec
+from api_schemas import FitReport, JobCreate, TrainingSummary
+from workers import plots
+from workers.datasets import Dataset, load_dataset
+from workers.trainers.linear import (
+    DataError,
+    Penalty,
+    SplitData,
+    build_estimator,
+    fit_and_report,
+    penalty_of,
+)
+
+PNG = "image/png"
+
+
+@dataclass(frozen=True)
+class ArtifactFile:
+    name: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class TrainingOutput:
+    summary: TrainingSummary
+    files: list[ArtifactFile]
+
+
+def split_dataset(dataset: Dataset, spec: JobCreate) -> SplitData:
+    fraction = spec.split.test_fraction
+    if fraction == 0:
+        return SplitData(dataset.X, dataset.y, None, None, dataset.feature_names)
+    X_train, X_test, y_train, y_test = train_test_split(
+        dataset.X, dataset.y, test_size=fraction, random_state=spec.split.seed, shuffle=True
+    )
+    return SplitData(X_train, y_train, X_test, y_test, dataset.feature_names)
+
+
+def train(spec: JobCreate) -> TrainingOutput:
+    dataset = load_dataset(spec.dataset)
+    data = split_dataset(dataset, spec)
+    n_classes = len(np.unique(data.y_train)) if dataset.task == "classification" else 0
+    if dataset.task == "classification" and n_classes < 2:
+        raise DataError("the training split holds a single class; lower test_fraction")
+
+    penalty = penalty_of(spec)
+    estimator = build_estimator(spec, penalty, n_classes)
+    report = fit_and_report(estimator, data)
+    baseline_estimator = None
+    baseline: FitReport | None = None
+    if spec.baseline and penalty is not None:
+        baseline_estimator = build_estimator(spec, None, n_classes)
+        baseline = fit_and_report(baseline_estimator, data)
+
+    classes = dataset.target_names if dataset.task == "classification" else None
+    summary = TrainingSummary(
+        task=dataset.task,
+        n_train=len(data.y_train),
+        n_test=0 if data.y_test is None else len(data.y_test),
+        classes=classes,
+        metrics=report.metrics,
+        coefficients=report.coefficients,
+        estimator=report.estimator,
+        fit_seconds=report.fit_seconds,
+        warnings=report.warnings,
+        baseline=baseline,
+    )
+    label = penalty_label(penalty)
+    files = render_figures(dataset, data, estimator, baseline_estimator, label)
+    return TrainingOutput(summary=summary, files=files)
+
+
+def penalty_label(penalty: Penalty | None) -> str:
+    """A short figure title, e.g. "With L1 (alpha=0.2)"."""
+    match penalty:
+        case None:
+            return "Without regularization"
+        case ElasticNetSpec(alpha=alpha, l1_ratio=ratio):
+            return f"With elastic net (alpha={alpha:g}, l1_ratio={ratio:g})"
+        case _:
+            return f"With {penalty.kind.upper()} (alpha={penalty.alpha:g})"
+
+
+def render_figures(
+    dataset: Dataset,
+    data: SplitData,
+    estimator: Any,
+    baseline: Any | None,
+    label: str,
+) -> list[ArtifactFile]:
+    files: list[ArtifactFile] = []
+    if dataset.task == "regression" and dataset.X.shape[1] == 1:
+        grid = np.linspace(dataset.X[:, 0].min(), dataset.X[:, 0].max(), 200).reshape(-1, 1)
+        files.append(
+            ArtifactFile(
+                "fit_comparison.png",
+                PNG,
+                plots.render_fit_comparison(
+                    x=data.X_train[:, 0],
+                    y=data.y_train,
+                    grid=grid[:, 0],
+                    regularized=estimator.predict(grid),
+                    regularized_label=label,
+                    baseline=baseline.predict(grid) if baseline is not None else None,
+                ),
+            )
+        )
+    coef = np.asarray(estimator.coef_, dtype=float)
+    base_coef = np.asarray(baseline.coef_, dtype=float) if baseline is not None else None
+    if coef.ndim == 2 and coef.shape[0] == 1:
+        coef = coef[0]
+        base_coef = base_coef[0] if base_coef is not None else None
+    files.append(
+        ArtifactFile(
+            "coefficients.png",
+            PNG,
+            plots.render_coefficients(
+                data.feature_names, coef, label, base_coef, dataset.target_names
+            ),
+        )
+    )
+    if dataset.task == "classification" and dataset.target_names is not None:
+        on_test = data.X_test is not None and data.y_test is not None
+        X = data.X_test if on_test else data.X_train
+        y = data.y_test if on_test else data.y_train
+        labels = estimator.classes_
+        matrices = []
+        if baseline is not None:
+            matrices.append(
+                (confusion_matrix(y, baseline.predict(X), labels=labels), "Without regularization")
+            )
+        matrices.append((confusion_matrix(y, estimator.predict(X), labels=labels), label))
+        names = [dataset.target_names[int(c)] for c in labels]
+        files.append(
+            ArtifactFile(
+                "confusion_matrix.png",
+                PNG,
+                plots.render_confusion_matrices(matrices, names, "test" if on_test else "train"),
+            )
+        )
+    return files
