@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service.config import Settings
+from service.migrate import upgrade_database
+from tests import backends
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with backends.postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_broker_url() -> Iterator[str]:
+    with backends.redis_db() as db:
+        yield backends.redis_url(db)
+
+
+def make_settings(backend: str, folder: Path, request: pytest.FixtureRequest) -> Settings:
+    """Fresh, migrated settings for one backend:
+
+    - ``embedded``: the no-server default, SQLite and the filesystem broker in ``folder``;
+    - ``services``: the production shape, this run's PostgreSQL database and Redis db,
+      emptied first.
+    """
+    if backend == "embedded":
+        settings = Settings(data_dir=folder / "data")
+        upgrade_database(settings)
+        return settings
+    database_url: str = request.getfixturevalue("postgres_url")
+    broker_url: str = request.getfixturevalue("redis_broker_url")
+    settings = Settings(data_dir=folder / "data", database_url=database_url, broker_url=broker_url)
+    upgrade_database(settings)
+    backends.reset(settings.sqlalchemy_url, broker_url)
+    return settings
+
+
+@pytest.fixture
+def embedded_settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    return make_settings("embedded", tmp_path, request)
+
+
+@pytest.fixture(params=["embedded", "services"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Each test that takes this runs on both deployments."""
+    return make_settings(request.param, tmp_path, request)

@@ -1,0 +1,117 @@
+"""The article's comparisons through HTTP, a real worker process and a real broker,
+on the embedded default and on PostgreSQL + Redis."""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+import redis
+from numpy.testing import assert_allclose
+from PIL import Image
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import Lasso, LinearRegression, LogisticRegression, Ridge
+from sklearn.model_selection import train_test_split
+
+from service.config import Settings
+from service.task_queue import make_celery, publish_job
+from tests.conftest import make_settings
+from tests.processes import Deployment, deployment
+from tests.reference import L1_JOB, L2_JOB, LOGISTIC_L1_JOB, article_data
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module", params=["embedded", "services"])
+def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One API and one worker process per backend, shared by this module's tests."""
+    folder = tmp_path_factory.mktemp(request.param)
+    with deployment(make_settings(request.param, folder, request), folder) as running:
+        yield running
+
+
+def run(d: Deployment, body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    response = d.client.post("/v1/jobs", json=body)
+    assert response.status_code == 202, response.text
+    job = d.wait_for_job(response.json()["id"])
+    assert job["status"] == "succeeded", (job, d.logs())
+    result = d.client.get(f"/v1/jobs/{job['id']}/result")
+    assert result.status_code == 200, result.text
+    return job, result.json()
+
+
+def assert_coefficients(reported: dict[str, Any], estimator: Any) -> None:
+    # A binary classifier's single row of coefficients is reported flat.
+    assert_allclose(np.ravel(reported["coef"]), np.ravel(estimator.coef_), rtol=0, atol=1e-9)
+    assert_allclose(
+        np.ravel(reported["intercept"]), np.ravel(estimator.intercept_), rtol=0, atol=1e-9
+    )
+
+
+def assert_png(d: Deployment, artifact: dict[str, Any]) -> None:
+    assert artifact["media_type"] == "image/png"
+    response = d.client.get(artifact["url"])
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+    assert len(response.content) == artifact["size"]
+    image = Image.open(io.BytesIO(response.content))
+    image.verify()
+    assert image.format == "PNG"
+    assert image.size[0] > 300 and image.size[1] > 200
+
+
+def test_article_l1_and_l2_match_scikit_learn(running: Deployment) -> None:
+    X, y = article_data()
+    baseline = LinearRegression().fit(X, y)
+    for body, reference in ((L1_JOB, Lasso(alpha=0.2)), (L2_JOB, Ridge(alpha=1.0))):
+        job, result = run(running, body)
+        assert job["attempt"] == 1
+        assert_coefficients(result["coefficients"], reference.fit(X, y))
+        assert_coefficients(result["baseline"]["coefficients"], baseline)
+        assert result["metrics"]["test"] is None
+        assert result["n_train"] == 100
+        names = {a["name"] for a in result["artifacts"]}
+        assert names == {"fit_comparison.png", "coefficients.png"}
+        for artifact in result["artifacts"]:
+            assert_png(running, artifact)
+
+
+def test_logistic_l1_on_breast_cancer_matches_scikit_learn(running: Deployment) -> None:
+    _, result = run(running, LOGISTIC_L1_JOB)
+    X, y = load_breast_cancer(return_X_y=True)
+    X_train, _, y_train, _ = train_test_split(X, y, test_size=0.25, random_state=7, shuffle=True)
+    reference = LogisticRegression(C=1 / 0.5, l1_ratio=1.0, solver="liblinear", random_state=7)
+    reference.fit(X_train, y_train)
+    assert_coefficients(result["coefficients"], reference)
+    assert result["coefficients"]["n_nonzero"] == np.count_nonzero(reference.coef_)
+    assert set(result["metrics"]["test"]) == {"accuracy", "log_loss", "f1", "roc_auc"}
+    assert {a["name"] for a in result["artifacts"]} == {"coefficients.png", "confusion_matrix.png"}
+
+
+def queue_is_empty(settings: Settings) -> bool:
+    if settings.uses_filesystem_broker:
+        return not any((settings.broker_folder / "queue").iterdir())
+    client = redis.Redis.from_url(settings.broker_url)
+    # The queue list, and the hash of delivered-but-unacknowledged messages.
+    return client.llen(settings.queue) == 0 and client.hlen("unacked") == 0
+
+
+def test_duplicate_delivery_fits_once(running: Deployment) -> None:
+    job, first = run(running, L1_JOB)
+    # A second message for the same job, as a broker re-delivery would bring.
+    celery = make_celery(running.settings)
+    publish_job(celery, job["id"], running.settings.queue)
+    deadline = time.monotonic() + 30
+    while not queue_is_empty(running.settings):
+        assert time.monotonic() < deadline, running.logs()
+        time.sleep(0.05)
+    time.sleep(0.5)  # let the worker finish the task it took
+    again = running.client.get(f"/v1/jobs/{job['id']}").json()
+    assert again["attempt"] == 1
+    assert again["started_at"] == job["started_at"]
+    assert again["finished_at"] == job["finished_at"]
+    assert running.client.get(f"/v1/jobs/{job['id']}/result").json() == first
+    assert "not queued" in running.processes["worker"].output()
