@@ -12,7 +12,9 @@ import psycopg
 import pytest
 import redis
 
-PG_ADMIN_URL = os.environ.get("REGULAB_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "REGULAB_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 _LOCK_KEY = "regulab:test-run-lock"
 

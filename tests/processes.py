@@ -59,7 +59,8 @@ class Process:
         )
 
     def output(self) -> str:
-        self.handle.flush()
+        if not self.handle.closed:
+            self.handle.flush()
         return self.log.read_text(errors="replace")
 
     def alive(self) -> bool:
@@ -116,7 +117,9 @@ class Deployment:
 
 
 @contextmanager
-def deployment(settings: Settings, workdir: Path, worker_flags: dict[str, str] | None = None) -> Iterator[Deployment]:
+def deployment(
+    settings: Settings, workdir: Path, worker_flags: dict[str, str] | None = None
+) -> Iterator[Deployment]:
     """The compose file's api and worker commands, as local processes."""
     port = free_port()
     env = child_env(settings)

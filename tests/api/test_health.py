@@ -25,9 +25,7 @@ def test_readyz_is_503_naming_the_broker_that_does_not_answer(tmp_path: Path) ->
 
 
 def test_readyz_is_503_naming_the_store_that_does_not_answer(tmp_path: Path) -> None:
-    settings = Settings(
-        data_dir=tmp_path, database_url="postgresql://nobody@127.0.0.1:1/none"
-    )
+    settings = Settings(data_dir=tmp_path, database_url="postgresql://nobody@127.0.0.1:1/none")
     with TestClient(create_app(settings)) as client:
         response = client.get("/readyz")
     assert response.status_code == 503

@@ -158,7 +158,9 @@ BAD_SPECS: list[tuple[str, dict[str, Any], list[str | int], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("case", "body", "loc", "message"), BAD_SPECS, ids=[c[0] for c in BAD_SPECS])
+@pytest.mark.parametrize(
+    ("case", "body", "loc", "message"), BAD_SPECS, ids=[c[0] for c in BAD_SPECS]
+)
 def test_bad_spec_is_422_naming_the_field_and_stores_nothing(
     client: TestClient,
     settings: Settings,

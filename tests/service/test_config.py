@@ -42,6 +42,9 @@ def test_refuses_unsupported_values_naming_the_field(field: str, value: object) 
 
 def test_as_env_round_trips(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, broker_url="redis://127.0.0.1:6379/3", port=8123)
-    assert Settings.model_validate(
-        {k.removeprefix("REGULAB_").lower(): v for k, v in settings.as_env().items()}
-    ) == settings
+    assert (
+        Settings.model_validate(
+            {k.removeprefix("REGULAB_").lower(): v for k, v in settings.as_env().items()}
+        )
+        == settings
+    )

@@ -9,8 +9,8 @@ import pytest
 
 from api_schemas import DatasetRef
 from service.datasets.catalog import BUILTIN_DATASETS
-from workers.datasets import LOADERS, load_dataset
 from tests.reference import article_data
+from workers.datasets import LOADERS, load_dataset
 
 
 def test_every_catalog_entry_has_a_loader() -> None:

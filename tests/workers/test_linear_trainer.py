@@ -12,11 +12,11 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, LogisticRegression, Ridge
 
 from api_schemas import JobCreate
+from tests.factories import job_body
+from tests.reference import article_data
 from workers.datasets import load_dataset
 from workers.trainers.linear import SplitData, build_estimator, fit_and_report, penalty_of
 from workers.training import split_dataset
-from tests.factories import job_body
-from tests.reference import article_data
 
 
 def spec(**changes: Any) -> JobCreate:
@@ -109,9 +109,7 @@ def test_convergence_warnings_reach_the_report() -> None:
 
 
 def test_lasso_zeros_are_counted() -> None:
-    job = spec(
-        dataset={"name": "sparse_regression"}, regularizers=[{"kind": "l1", "alpha": 5.0}]
-    )
+    job = spec(dataset={"name": "sparse_regression"}, regularizers=[{"kind": "l1", "alpha": 5.0}])
     data = split_dataset(load_dataset(job.dataset), job)
     report = fit_and_report(build_estimator(job, penalty_of(job), 0), data)
     coef = np.asarray(report.coefficients.coef)
