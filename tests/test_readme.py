@@ -1,0 +1,36 @@
+"""The README's commands, walk-through and settings table stay true."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from api_schemas import JobCreate
+from service.config import Settings
+from tests.reference import L1_JOB, L2_JOB
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def test_opens_with_the_two_commands_and_ci_runs_the_test_command() -> None:
+    block = re.search(r"```sh\n(.*?)```", README, re.S)
+    assert block, "the README opens with a shell block"
+    commands = [line for line in block.group(1).splitlines() if line and not line.startswith("#")]
+    assert len(commands) == 2
+    assert commands[0].endswith("regulab up")
+    assert "pytest" in commands[1]
+    assert commands[1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_curl_bodies_are_the_articles_jobs() -> None:
+    bodies = [json.loads(b) for b in re.findall(r"-d '(\{.*?\})'", README, re.S)]
+    assert bodies[:2] == [L1_JOB, L2_JOB]
+    for body in bodies:
+        JobCreate.model_validate(body)
+
+
+def test_settings_table_lists_every_setting() -> None:
+    documented = set(re.findall(r"^\| `REGULAB_([A-Z_]+)` \|", README, re.M))
+    assert documented == {name.upper() for name in Settings.model_fields}
