@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "regulab"
 _DATABASE_SCHEMES = ("sqlite", "postgresql")
-_BROKER_SCHEMES = ("filesystem", "redis", "rediss", "amqp", "amqps", "pyamqp")
+_BROKER_SCHEMES = ("filesystem", "redis", "rediss")
 
 
 class Settings(BaseSettings):

@@ -12,7 +12,7 @@ from service.api.errors import install_error_handlers
 from service.api.routes import datasets, health, jobs
 from service.artifacts import artifact_store_from_settings
 from service.config import Settings
-from service.db import make_engine, make_session_factory
+from service.db import make_engine
 from service.jobs.store import JobStore
 from service.task_queue import make_celery
 
@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings)
     context = AppContext(
         settings=settings,
-        jobs=JobStore(make_session_factory(engine)),
+        jobs=JobStore(engine),
         artifacts=artifact_store_from_settings(settings),
         celery=make_celery(settings),
     )

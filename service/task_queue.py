@@ -69,8 +69,13 @@ def make_celery(settings: Settings) -> Celery:
 
 
 def publish_job(app: Celery, job_id: str, queue: str) -> None:
-    """Send the message that carries only the job id; the row holds the rest."""
-    app.send_task(RUN_JOB_TASK, args=[job_id], queue=queue)
+    """Send the message that carries only the job id; the row holds the rest.
+
+    It goes through the default exchange straight to the queue of that name, which
+    spares the Redis transport a bindings lookup on every publish (0.2 ms of a
+    5 ms budget, see bench/README.md).
+    """
+    app.send_task(RUN_JOB_TASK, args=[job_id], exchange="", routing_key=queue)
 
 
 def broker_reachable(app: Celery, timeout: float = 2.0) -> bool:

@@ -58,6 +58,12 @@ class Process:
             argv, env=env, stdout=self.handle, stderr=subprocess.STDOUT, start_new_session=True
         )
 
+    def __enter__(self) -> Process:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def output(self) -> str:
         if not self.handle.closed:
             self.handle.flush()
@@ -123,23 +129,12 @@ def deployment(
     """The compose file's api and worker commands, as local processes."""
     port = free_port()
     env = child_env(settings)
-    api = Process(
-        "api",
-        local_command(compose_command("api"), host="127.0.0.1", port=str(port)),
-        env,
-        workdir / "api.log",
-    )
-    worker = Process(
-        "worker",
-        local_command(compose_command("worker"), **(worker_flags or {})),
-        env,
-        workdir / "worker.log",
-    )
-    processes = {"api": api, "worker": worker}
-    base_url = f"http://127.0.0.1:{port}"
-    try:
+    api_command = local_command(compose_command("api"), host="127.0.0.1", port=str(port))
+    worker_command = local_command(compose_command("worker"), **(worker_flags or {}))
+    with (
+        Process("api", api_command, env, workdir / "api.log") as api,
+        Process("worker", worker_command, env, workdir / "worker.log") as worker,
+    ):
+        base_url = f"http://127.0.0.1:{port}"
         wait_for_http(f"{base_url}/readyz", api)
-        yield Deployment(settings, base_url, processes)
-    finally:
-        for process in processes.values():
-            process.stop()
+        yield Deployment(settings, base_url, {"api": api, "worker": worker})

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from api_schemas import JobCreate
 from service.artifacts import ArtifactStore, artifact_store_from_settings
 from service.config import Settings
-from service.db import make_engine, make_session_factory
+from service.db import make_engine
 from service.jobs.store import JobStore, StoredArtifact
 from service.jobs.validation import SpecError, check_job_spec
 from workers.trainers.linear import DataError
@@ -43,7 +43,7 @@ class WorkerContext:
     def from_settings(cls, settings: Settings) -> WorkerContext:
         return cls(
             settings=settings,
-            jobs=JobStore(make_session_factory(make_engine(settings))),
+            jobs=JobStore(make_engine(settings)),
             artifacts=artifact_store_from_settings(settings),
             name=f"{socket.gethostname()}:{os.getpid()}",
         )

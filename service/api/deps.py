@@ -28,7 +28,8 @@ class AppContext:
         publish_job(self.celery, job_id, self.settings.queue)
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
+    # async: a plain attribute read should not cost a trip through the threadpool.
     context: AppContext = request.app.state.context
     return context
 

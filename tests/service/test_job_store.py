@@ -6,14 +6,14 @@ from sqlalchemy import update
 
 from api_schemas import JobCreate, JobStatus
 from service.config import Settings
-from service.db import make_engine, make_session_factory, transaction
+from service.db import make_engine, transaction
 from service.jobs.store import JobStore, StoredArtifact
 from service.tables import Job
 from tests.factories import job_body
 
 
 def store_for(settings: Settings) -> JobStore:
-    return JobStore(make_session_factory(make_engine(settings)))
+    return JobStore(make_engine(settings))
 
 
 def test_only_one_of_many_concurrent_claims_wins(settings: Settings) -> None:
