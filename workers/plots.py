@@ -22,7 +22,8 @@ DATA = "tab:blue"
 def _png(figure: Figure) -> bytes:
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    # Constrained layout already fits the labels; bbox_inches="tight" would draw twice.
+    figure.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
 
 
@@ -96,8 +97,10 @@ def render_coefficients(
         layout="constrained",
     )
     axes = figure.subplots(len(matrices), 1, squeeze=False)[:, 0]
-    limit = max(float(np.abs(m).max()) for m, _ in matrices) or 1.0
     for ax, (matrix, title) in zip(axes, matrices, strict=True):
+        # A scale per fit: unregularized coefficients can dwarf the penalized ones,
+        # and the point is which cells the penalty zeroes.
+        limit = float(np.abs(matrix).max()) or 1.0
         image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
         ax.set_title(title)
         ax.set_yticks(range(matrix.shape[0]), class_names or range(matrix.shape[0]))
