@@ -33,4 +33,4 @@ RUN if [ -n "$TORCH_INDEX_URL" ]; then index="--index-url $TORCH_INDEX_URL"; els
     && pip install $index "torch==${TORCH_VERSION}" "torchvision==${TORCHVISION_VERSION}" \
     && pip install ".[worker]"
 USER regulab
-CMD ["regulab", "worker", "--concurrency", "2"]
+CMD ["regulab", "worker", "--concurrency", "2", "--liveness-file", "/tmp/regulab-worker.alive"]

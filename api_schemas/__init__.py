@@ -2,7 +2,18 @@
 
 from api_schemas.datasets import DatasetInfo, DatasetList, DatasetParam, DatasetRef, TaskType
 from api_schemas.errors import ErrorBody, FieldError, ValidationErrorBody
-from api_schemas.jobs import JobAccepted, JobCreate, JobError, JobList, JobRead, JobStatus, Split
+from api_schemas.jobs import (
+    HistoryRow,
+    JobAccepted,
+    JobCreate,
+    JobError,
+    JobHistory,
+    JobList,
+    JobProgress,
+    JobRead,
+    JobStatus,
+    Split,
+)
 from api_schemas.models import LinearRegressionSpec, LogisticRegressionSpec, ModelSpec
 from api_schemas.regularizers import L1, L2, PENALTY_KINDS, ElasticNet, Regularizer
 from api_schemas.results import (
@@ -31,10 +42,13 @@ __all__ = [
     "ErrorBody",
     "FieldError",
     "FitReport",
+    "HistoryRow",
     "JobAccepted",
     "JobCreate",
     "JobError",
+    "JobHistory",
     "JobList",
+    "JobProgress",
     "JobRead",
     "JobResult",
     "JobStatus",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,6 +39,12 @@ class JobCreate(BaseModel):
     baseline: bool = Field(
         True, description="Also fit the same model without regularization and report both."
     )
+    max_seconds: int | None = Field(
+        None,
+        ge=1,
+        description="Time limit; the job fails with time_limit when it runs longer. Default "
+        "and maximum are server settings.",
+    )
 
 
 class JobStatus(StrEnum):
@@ -57,16 +64,42 @@ class JobError(BaseModel):
     message: str
 
 
+class JobProgress(BaseModel):
+    stage: str = Field(examples=["fit_regularized"])
+    step: int = Field(description="Steps finished in this attempt.")
+    total: int | None = Field(description="Steps in all, where known.")
+
+
 class JobRead(BaseModel):
     id: str
     status: JobStatus
     spec: JobCreate
     attempt: int = Field(description="How many times a worker has claimed this job.")
+    max_seconds: int = Field(description="The time limit in force for this job.")
+    progress: JobProgress | None = Field(description="The last checkpoint of a running job.")
+    cancel_requested: bool = Field(
+        description="A cancel was asked for; a running job stops at its next checkpoint."
+    )
+    retry_of: str | None = Field(description="The job this one retries.")
     created_at: datetime
     started_at: datetime | None
+    heartbeat_at: datetime | None
     finished_at: datetime | None
     error: JobError | None
     result_url: str | None = Field(description="Where the result is, once succeeded.")
+
+
+class HistoryRow(BaseModel):
+    attempt: int
+    step: int
+    kind: str = Field(description='"stage" for a linear fit\'s stages, "epoch" for networks.')
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class JobHistory(BaseModel):
+    job_id: str
+    items: list[HistoryRow]
 
 
 class JobList(BaseModel):

@@ -10,10 +10,12 @@ import argparse
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 from service.config import Settings
@@ -34,6 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument(
         "--no-migrate", action="store_true", help="do not upgrade the store's schema at start"
     )
+    for sub in (up, api):
+        sub.add_argument(
+            "--allow-open",
+            action="store_true",
+            default=None,
+            help="serve without API keys on a non-loopback address (REGULAB_ALLOW_OPEN)",
+        )
 
     worker = commands.add_parser("worker", help="run a Celery worker")
     worker.add_argument("--queues", help="comma-separated queues (REGULAB_QUEUE)")
@@ -42,14 +51,40 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--pool", default="prefork", choices=["prefork", "solo", "threads"], help="Celery pool"
     )
+    worker.add_argument(
+        "--liveness-file",
+        type=Path,
+        help="touched after every reaper round, for a container healthcheck",
+    )
 
     commands.add_parser("migrate", help="upgrade the store's schema to the newest revision")
     return parser
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {k: v for k in ("host", "port") if (v := getattr(args, k, None)) is not None}
+    flags = ("host", "port", "allow_open")
+    overrides = {k: v for k in flags if (v := getattr(args, k, None)) is not None}
     return Settings(**overrides)
+
+
+class OpenBindError(SystemExit):
+    pass
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to serve without keys beyond loopback unless allowed; say when open."""
+    if settings.api_key_list:
+        log.info("API keys are required on /v1 (%d configured)", len(settings.api_key_list))
+        return
+    if not settings.binds_loopback_only and not settings.allow_open:
+        raise OpenBindError(
+            f"refusing to serve without API keys on {settings.host}: set REGULAB_API_KEYS, "
+            "bind to 127.0.0.1, or pass --allow-open (REGULAB_ALLOW_OPEN=true)"
+        )
+    log.warning(
+        "serving WITHOUT API keys on %s: anyone who can reach it can submit and read jobs",
+        settings.host,
+    )
 
 
 def run_api(settings: Settings, migrate: bool) -> int:
@@ -58,6 +93,7 @@ def run_api(settings: Settings, migrate: bool) -> int:
     from service.main import create_app
     from service.migrate import upgrade_database
 
+    check_exposure(settings)
     if migrate:
         upgrade_database(settings)
     uvicorn.run(
@@ -70,12 +106,22 @@ def run_api(settings: Settings, migrate: bool) -> int:
     return 0
 
 
-def run_worker(settings: Settings, queues: str | None, concurrency: int, pool: str) -> int:
-    from workers.celery_app import app
+def run_worker(
+    settings: Settings,
+    queues: str | None,
+    concurrency: int,
+    pool: str,
+    liveness_file: Path | None = None,
+) -> int:
+    from workers import celery_app
 
-    app.worker_main(
+    celery_app.liveness_file = liveness_file
+    # A node name per process: a warm shutdown hands back only this worker's jobs.
+    nodename = f"regulab-{os.getpid()}@{socket.gethostname()}"
+    celery_app.app.worker_main(
         [
             "worker",
+            f"--hostname={nodename}",
             f"--queues={queues or settings.queue}",
             f"--concurrency={concurrency}",
             f"--pool={pool}",
@@ -91,6 +137,7 @@ def run_up(settings: Settings, concurrency: int) -> int:
     """Supervise an API and a worker process; stop both on Ctrl-C or when one dies."""
     from service.migrate import upgrade_database
 
+    check_exposure(settings)
     upgrade_database(settings)
     env = {**os.environ, **settings.as_env()}
     base = [sys.executable, "-m", "service.cli"]
@@ -149,7 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         case "api":
             return run_api(settings, migrate=not args.no_migrate)
         case "worker":
-            return run_worker(settings, args.queues, args.concurrency, args.pool)
+            return run_worker(
+                settings, args.queues, args.concurrency, args.pool, args.liveness_file
+            )
         case "migrate":
             from service.migrate import upgrade_database
 

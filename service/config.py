@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "regulab"
@@ -48,6 +48,72 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the API binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
     log_level: str = Field("INFO", description="Log level of every process.")
+
+    api_keys: SecretStr | None = Field(
+        None,
+        description="Comma-separated API keys; when set, /v1 requires Authorization: Bearer "
+        "<key> and each key sees only its own jobs.",
+    )
+    allow_open: bool = Field(
+        False,
+        description="Let the API bind to a non-loopback address without API keys.",
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Request bodies above this many bytes get 413."
+    )
+
+    heartbeat_seconds: float = Field(
+        5.0, gt=0, description="How often a running job writes its heartbeat."
+    )
+    stale_after_seconds: float = Field(
+        30.0, gt=0, description="A running job whose heartbeat is older than this is lost."
+    )
+    reaper_interval_seconds: float = Field(
+        10.0, gt=0, description="How often each worker's reaper sweeps for lost jobs."
+    )
+    republish_after_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="A queued job whose message was sent longer ago than this (or never) "
+        "is published again.",
+    )
+    max_attempts: int = Field(
+        3, ge=1, le=100, description="Attempts before a job whose workers die fails."
+    )
+    job_default_max_seconds: int = Field(
+        3600, ge=1, description="Time limit of a job that sets no max_seconds."
+    )
+    job_max_seconds: int = Field(
+        86_400, ge=1, description="The largest max_seconds a job may ask for."
+    )
+
+    @model_validator(mode="after")
+    def _consistent_timing(self) -> Settings:
+        if self.stale_after_seconds <= self.heartbeat_seconds:
+            raise ValueError("stale_after_seconds must be above heartbeat_seconds")
+        if self.job_default_max_seconds > self.job_max_seconds:
+            raise ValueError("job_default_max_seconds must be at most job_max_seconds")
+        return self
+
+    @field_validator("api_keys")
+    @classmethod
+    def _non_empty_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        keys = [k.strip() for k in value.get_secret_value().split(",")]
+        if any(len(k) < 16 for k in keys):
+            raise ValueError("each API key must have at least 16 characters")
+        return value
+
+    @property
+    def api_key_list(self) -> list[str]:
+        if self.api_keys is None:
+            return []
+        return [k.strip() for k in self.api_keys.get_secret_value().split(",")]
+
+    @property
+    def binds_loopback_only(self) -> bool:
+        return self.host in {"127.0.0.1", "localhost", "::1"}
 
     @field_validator("database_url")
     @classmethod
@@ -101,6 +167,8 @@ class Settings(BaseSettings):
         env: dict[str, str] = {}
         for name in type(self).model_fields:
             value: Any = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
             if value is not None:
                 env[f"REGULAB_{name.upper()}"] = str(value)
         return env

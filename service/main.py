@@ -7,12 +7,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from service.api.auth import ApiKeys
+from service.api.body_limit import BodySizeLimit
 from service.api.deps import AppContext
 from service.api.errors import install_error_handlers
 from service.api.routes import datasets, health, jobs
 from service.artifacts import artifact_store_from_settings
 from service.config import Settings
 from service.db import make_engine
+from service.jobs.service import TimeLimits
 from service.jobs.store import JobStore
 from service.task_queue import make_celery
 
@@ -25,6 +28,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs=JobStore(engine),
         artifacts=artifact_store_from_settings(settings),
         celery=make_celery(settings),
+        keys=ApiKeys(settings.api_key_list),
+        limits=TimeLimits(settings.job_default_max_seconds, settings.job_max_seconds),
     )
 
     @asynccontextmanager
@@ -39,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.context = context
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(datasets.router)

@@ -19,14 +19,26 @@ class Job(Base):
     __tablename__ = "jobs"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(32), server_default="anonymous")
     status: Mapped[str] = mapped_column(String(16), index=True)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     dataset_name: Mapped[str] = mapped_column(String(64))
     model_kind: Mapped[str] = mapped_column(String(32))
+    max_seconds: Mapped[int] = mapped_column(Integer, server_default="3600")
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    retry_of: Mapped[str | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="SET NULL", name="fk_jobs_retry_of")
+    )
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(255))
+    #: "cancel" (the user asked) or "handback" (the worker is shutting down).
+    stop_request: Mapped[str | None] = mapped_column(String(16))
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
@@ -36,7 +48,11 @@ class Job(Base):
         back_populates="job", cascade="all, delete-orphan", order_by="JobArtifact.name"
     )
 
-    __table_args__ = (Index("ix_jobs_created_at_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_jobs_created_at_id", "created_at", "id"),
+        Index("ix_jobs_owner_created_at", "owner", "created_at"),
+        UniqueConstraint("owner", "idempotency_key", name="uq_jobs_owner_idempotency_key"),
+    )
 
 
 class JobArtifact(Base):
@@ -53,3 +69,19 @@ class JobArtifact(Base):
     job: Mapped[Job] = relationship(back_populates="artifacts")
 
     __table_args__ = (UniqueConstraint("job_id", "name", name="uq_job_artifacts_job_id_name"),)
+
+
+class JobHistory(Base):
+    """One row per finished training step (a stage of a linear fit, an epoch of a net)."""
+
+    __tablename__ = "job_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_job_history_job_id_attempt_step", "job_id", "attempt", "step"),)

@@ -35,15 +35,24 @@ def _filesystem_transport_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def hard_time_limit(settings: Settings) -> float:
+    """Seconds after which Celery kills a task's process: past the longest job allowed,
+    plus the reaper's grace, so the store (not Celery) decides a job's fate."""
+    return settings.job_max_seconds + settings.stale_after_seconds + 60
+
+
 def make_celery(settings: Settings) -> Celery:
     app = Celery("regulab", broker=settings.broker_url, set_as_current=False)
-    transport_options: dict[str, Any] = {}
     if settings.uses_filesystem_broker:
         transport_options = _filesystem_transport_options(settings)
     else:
-        # Redis re-delivers an unacknowledged message after this many seconds;
-        # it must exceed the longest job so a running job is not handed out twice.
-        transport_options = {"visibility_timeout": 2 * 60 * 60}
+        transport_options = {
+            # Redis hands an unacknowledged message out again after this many seconds;
+            # above the hard time limit, so a job still running is never delivered
+            # twice for being slow (Celery #5935).
+            "visibility_timeout": hard_time_limit(settings) + 600,
+            "socket_connect_timeout": 5,
+        }
     app.conf.update(
         broker_transport_options=transport_options,
         broker_connection_retry_on_startup=True,
@@ -56,10 +65,20 @@ def make_celery(settings: Settings) -> Celery:
         # message to be re-delivered instead of losing it; the store's atomic
         # claim makes the re-delivery harmless.
         task_acks_late=True,
+        # ... and when a pool process is killed, requeue its message rather than
+        # acking it as failed (the reaper requeues the job itself as well).
         task_reject_on_worker_lost=True,
         # A job may run for minutes: take one message at a time, so others stay
         # in the queue for idle workers instead of waiting behind a long fit.
         worker_prefetch_multiplier=1,
+        # When the broker connection drops, Celery could cancel running late-ack
+        # tasks because their messages will come again. The store's claim already
+        # turns a re-delivery into a no-op, so let the running fit finish instead of
+        # throwing its work away.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+        # A backstop for a step stuck in native code: checkpoints and the reaper end
+        # jobs by their own max_seconds first.
+        task_time_limit=hard_time_limit(settings),
         worker_hijack_root_logger=False,
         # The filesystem transport would poll a control queue for nothing.
         worker_enable_remote_control=not settings.uses_filesystem_broker,
@@ -75,7 +94,9 @@ def publish_job(app: Celery, job_id: str, queue: str) -> None:
     spares the Redis transport a bindings lookup on every publish (0.2 ms of a
     5 ms budget, see bench/README.md).
     """
-    app.send_task(RUN_JOB_TASK, args=[job_id], exchange="", routing_key=queue)
+    # retry=False: with the broker down, fail at once and leave the job to the
+    # reaper instead of holding the HTTP request in kombu's reconnect loop.
+    app.send_task(RUN_JOB_TASK, args=[job_id], exchange="", routing_key=queue, retry=False)
 
 
 def broker_reachable(app: Celery, timeout: float = 2.0) -> bool:

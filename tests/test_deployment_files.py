@@ -33,9 +33,18 @@ def stage(name: str) -> str:
     return match.group(1)
 
 
+REQUIRED_VARIABLE = re.compile(r"^\$\{(\w+):\?[^}]+\}$")
+
+
+def interpolate(value: str) -> str:
+    """Compose's ``${VAR:?message}``: the operator must set VAR; here a test value."""
+    match = REQUIRED_VARIABLE.match(value)
+    return f"test-value-of-{match.group(1).lower()}-0123456789" if match else value
+
+
 def settings_of(service: str) -> Settings:
     env = SERVICES[service]["environment"]
-    fields = {k.removeprefix("REGULAB_").lower(): v for k, v in env.items()}
+    fields = {k.removeprefix("REGULAB_").lower(): interpolate(v) for k, v in env.items()}
     assert all(f in Settings.model_fields for f in fields), fields
     return Settings(**fields)
 
@@ -126,3 +135,19 @@ def test_every_package_is_copied_into_the_image() -> None:
     for package in packages:
         name = package.rstrip("*")
         assert f"COPY {name} ./{name}" in stage("base")
+
+
+def test_compose_turns_api_keys_on_and_refuses_to_start_without_them() -> None:
+    value = SERVICES["api"]["environment"]["REGULAB_API_KEYS"]
+    assert REQUIRED_VARIABLE.match(value), "the operator must supply the keys"
+    settings = settings_of("api")
+    assert settings.api_key_list and not settings.binds_loopback_only
+    assert "REGULAB_API_KEYS" not in SERVICES["worker"]["environment"]
+
+
+def test_worker_has_a_stop_grace_period_and_a_liveness_healthcheck() -> None:
+    worker = SERVICES["worker"]
+    args = build_parser().parse_args(worker["command"][1:])
+    assert args.liveness_file is not None
+    assert str(args.liveness_file) in " ".join(worker["healthcheck"]["test"])
+    assert int(worker["stop_grace_period"].rstrip("s")) >= 30

@@ -1,4 +1,4 @@
-"""Run one job by id: claim it, train, store the result, or record why it failed.
+"""Run one job by id: claim it, train with checkpoints, store the outcome.
 
 This is the domain code the Celery task calls; tests and benchmarks call it too.
 """
@@ -6,8 +6,7 @@ This is the domain code the Celery task calls; tests and benchmarks call it too.
 from __future__ import annotations
 
 import logging
-import os
-import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -17,10 +16,12 @@ from api_schemas import JobCreate
 from service.artifacts import ArtifactStore, artifact_store_from_settings
 from service.config import Settings
 from service.db import make_engine
-from service.jobs.store import JobStore, StoredArtifact
+from service.jobs.attempts import AttemptStore, ClaimedJob, StoredArtifact
 from service.jobs.validation import SpecError, check_job_spec
+from workers.callbacks import CallbackList, StopTrainingError, StoreCheckpoint, TimeLimit
+from workers.heartbeat import Heartbeat
 from workers.trainers.linear import DataError
-from workers.training import train
+from workers.training import TrainingOutput, train
 
 log = logging.getLogger(__name__)
 
@@ -28,61 +29,94 @@ log = logging.getLogger(__name__)
 class Outcome(StrEnum):
     succeeded = "succeeded"
     failed = "failed"
-    skipped = "skipped"  # not queued any more: another delivery holds or finished it
-    superseded = "superseded"  # finished, but another attempt holds the job now
+    cancelled = "cancelled"
+    handed_back = "handed_back"  # the worker is shutting down; the job is queued again
+    skipped = "skipped"  # not queued: another delivery holds or finished it, or cancelled
+    superseded = "superseded"  # this attempt lost the job (re-queued by the reaper, deleted)
 
 
 @dataclass(frozen=True)
 class WorkerContext:
     settings: Settings
-    jobs: JobStore
+    attempts: AttemptStore
     artifacts: ArtifactStore
-    name: str
+    publish: Callable[[str], None]
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> WorkerContext:
+    def from_settings(cls, settings: Settings, publish: Callable[[str], None]) -> WorkerContext:
         return cls(
             settings=settings,
-            jobs=JobStore(make_engine(settings)),
+            attempts=AttemptStore(make_engine(settings)),
             artifacts=artifact_store_from_settings(settings),
-            name=f"{socket.gethostname()}:{os.getpid()}",
+            publish=publish,
         )
 
 
-def run_job(ctx: WorkerContext, job_id: str) -> Outcome:
-    attempt = ctx.jobs.claim(job_id, ctx.name)
-    if attempt is None:
-        log.info("job %s is not queued (gone or claimed by another delivery); skipping", job_id)
+def run_job(ctx: WorkerContext, job_id: str, worker: str) -> Outcome:
+    job = ctx.attempts.claim(job_id, worker)
+    if job is None:
+        log.info("job %s is not queued (gone, cancelled or claimed elsewhere); skipping", job_id)
         return Outcome.skipped
-    job = ctx.jobs.get(job_id)
-    assert job is not None
-    log.info("job %s attempt %d started", job_id, attempt)
-    try:
-        spec = JobCreate.model_validate(job.spec)
-        check_job_spec(spec)
-        output = train(spec)
-    except (ValidationError, SpecError) as exc:
-        return _fail(ctx, job_id, attempt, "invalid_spec", str(exc))
-    except DataError as exc:
-        return _fail(ctx, job_id, attempt, "invalid_data", str(exc))
-    except Exception as exc:
-        log.exception("job %s failed", job_id)
-        return _fail(ctx, job_id, attempt, "internal_error", f"{type(exc).__name__}: {exc}")
+    log.info("job %s attempt %d started on %s", job_id, job.attempt, worker)
+    callbacks = CallbackList(
+        [StoreCheckpoint(ctx.attempts, job_id, job.attempt), TimeLimit(job.max_seconds)]
+    )
+    with Heartbeat(ctx.attempts, job_id, job.attempt, ctx.settings.heartbeat_seconds):
+        try:
+            spec = JobCreate.model_validate(job.spec)
+            check_job_spec(spec)
+            output = train(spec, callbacks)
+        except StopTrainingError as stop:
+            return _stopped(ctx, job, stop)
+        except (ValidationError, SpecError) as exc:
+            return _fail(ctx, job, "invalid_spec", str(exc))
+        except DataError as exc:
+            return _fail(ctx, job, "invalid_data", str(exc))
+        except Exception as exc:
+            log.exception("job %s failed", job_id)
+            return _fail(ctx, job, "internal_error", f"{type(exc).__name__}: {exc}")
+    return _store_success(ctx, job, output)
 
-    prefix = f"jobs/{job_id}/attempt-{attempt}"
+
+def _store_success(ctx: WorkerContext, job: ClaimedJob, output: TrainingOutput) -> Outcome:
+    # The attempt's own folder: a late or duplicate attempt never mixes files with it.
+    prefix = f"jobs/{job.id}/attempt-{job.attempt}"
     stored = []
     for file in output.files:
         key = f"{prefix}/{file.name}"
         ctx.artifacts.put(key, file.data)
         stored.append(StoredArtifact(file.name, file.media_type, key, len(file.data)))
-    if not ctx.jobs.succeed(job_id, attempt, output.summary.model_dump(mode="json"), stored):
+    if not ctx.attempts.succeed(
+        job.id, job.attempt, output.summary.model_dump(mode="json"), stored
+    ):
         ctx.artifacts.delete_prefix(prefix)
-        log.warning("job %s attempt %d finished after losing the job; dropped", job_id, attempt)
+        log.warning("job %s attempt %d finished after losing the job", job.id, job.attempt)
         return Outcome.superseded
-    log.info("job %s attempt %d succeeded", job_id, attempt)
+    log.info("job %s attempt %d succeeded", job.id, job.attempt)
     return Outcome.succeeded
 
 
-def _fail(ctx: WorkerContext, job_id: str, attempt: int, code: str, message: str) -> Outcome:
-    log.info("job %s attempt %d failed: %s: %s", job_id, attempt, code, message)
-    return Outcome.failed if ctx.jobs.fail(job_id, attempt, code, message) else Outcome.superseded
+def _stopped(ctx: WorkerContext, job: ClaimedJob, stop: StopTrainingError) -> Outcome:
+    log.info("job %s attempt %d stopping: %s", job.id, job.attempt, stop)
+    match stop.reason:
+        case "cancel":
+            won = ctx.attempts.cancel_running(job.id, job.attempt)
+            return Outcome.cancelled if won else Outcome.superseded
+        case "handback":
+            if not ctx.attempts.requeue(job.id, job.attempt):
+                return Outcome.superseded
+            try:
+                ctx.publish(job.id)
+                ctx.attempts.mark_published(job.id)
+            except Exception:
+                log.warning("could not publish handed-back job %s; the reaper will", job.id)
+            return Outcome.handed_back
+        case "time_limit":
+            return _fail(ctx, job, "time_limit", str(stop))
+    return Outcome.superseded  # "lost"
+
+
+def _fail(ctx: WorkerContext, job: ClaimedJob, code: str, message: str) -> Outcome:
+    log.info("job %s attempt %d failed: %s: %s", job.id, job.attempt, code, message)
+    won = ctx.attempts.fail(job.id, job.attempt, code, message)
+    return Outcome.failed if won else Outcome.superseded

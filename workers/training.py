@@ -13,6 +13,7 @@ from sklearn.model_selection import train_test_split
 from api_schemas import ElasticNet as ElasticNetSpec
 from api_schemas import FitReport, JobCreate, TrainingSummary
 from workers import plots
+from workers.callbacks import Step, TrainingCallback
 from workers.datasets import Dataset, load_dataset
 from workers.trainers.linear import (
     DataError,
@@ -49,28 +50,46 @@ def split_dataset(dataset: Dataset, spec: JobCreate) -> SplitData:
     return SplitData(X_train, y_train, X_test, y_test, dataset.feature_names)
 
 
-def train(spec: JobCreate) -> TrainingOutput:
+def train(spec: JobCreate, callbacks: TrainingCallback | None = None) -> TrainingOutput:
+    """Load, split, fit (and fit the baseline), draw. ``callbacks`` hear of each
+    finished stage and may stop the job between stages."""
+    loop = callbacks or TrainingCallback()
+    penalty = penalty_of(spec)
+    with_baseline = spec.baseline and penalty is not None
+    total = 4 if with_baseline else 3
+    steps = 0
+
+    def finished(name: str, **data: Any) -> None:
+        nonlocal steps
+        steps += 1
+        loop.on_step_end(Step(steps, total, name, data=data))
+
     dataset = load_dataset(spec.dataset)
     data = split_dataset(dataset, spec)
     n_classes = len(np.unique(data.y_train)) if dataset.task == "classification" else 0
     if dataset.task == "classification" and n_classes < 2:
         raise DataError("the training split holds a single class; lower test_fraction")
+    n_test = 0 if data.y_test is None else len(data.y_test)
+    finished("load_data", n_train=len(data.y_train), n_test=n_test, features=dataset.X.shape[1])
 
-    penalty = penalty_of(spec)
     estimator = build_estimator(spec, penalty, n_classes)
     report = fit_and_report(estimator, data)
+    finished("fit_regularized", **stage_summary(report))
     baseline_estimator = None
     baseline: FitReport | None = None
-    if spec.baseline and penalty is not None:
+    if with_baseline:
         baseline_estimator = build_estimator(spec, None, n_classes)
         baseline = fit_and_report(baseline_estimator, data)
+        finished("fit_baseline", **stage_summary(baseline))
 
-    classes = dataset.target_names if dataset.task == "classification" else None
+    label = penalty_label(penalty)
+    files = render_figures(dataset, data, estimator, baseline_estimator, label)
+    finished("figures", files=[f.name for f in files])
     summary = TrainingSummary(
         task=dataset.task,
         n_train=len(data.y_train),
-        n_test=0 if data.y_test is None else len(data.y_test),
-        classes=classes,
+        n_test=n_test,
+        classes=dataset.target_names if dataset.task == "classification" else None,
         metrics=report.metrics,
         coefficients=report.coefficients,
         estimator=report.estimator,
@@ -78,9 +97,17 @@ def train(spec: JobCreate) -> TrainingOutput:
         warnings=report.warnings,
         baseline=baseline,
     )
-    label = penalty_label(penalty)
-    files = render_figures(dataset, data, estimator, baseline_estimator, label)
     return TrainingOutput(summary=summary, files=files)
+
+
+def stage_summary(report: FitReport) -> dict[str, Any]:
+    """What a history row keeps of a fit: enough to compare, not the coefficients."""
+    return {
+        "estimator": report.estimator,
+        "metrics": report.metrics.model_dump(mode="json"),
+        "n_nonzero": report.coefficients.n_nonzero,
+        "fit_seconds": report.fit_seconds,
+    }
 
 
 def penalty_label(penalty: Penalty | None) -> str:

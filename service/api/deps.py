@@ -8,9 +8,12 @@ from typing import Annotated
 from celery import Celery
 from fastapi import Depends, Request
 
+from service.api.auth import ApiKeys
 from service.artifacts import ArtifactStore
 from service.config import Settings
+from service.jobs.service import TimeLimits
 from service.jobs.store import JobStore
+from service.task_queue import publish_job
 
 
 @dataclass(frozen=True)
@@ -21,17 +24,25 @@ class AppContext:
     jobs: JobStore
     artifacts: ArtifactStore
     celery: Celery
+    keys: ApiKeys
+    limits: TimeLimits
 
     def publish(self, job_id: str) -> None:
-        from service.task_queue import publish_job
-
         publish_job(self.celery, job_id, self.settings.queue)
 
 
+# async: plain attribute reads should not cost a trip through the threadpool.
 async def get_context(request: Request) -> AppContext:
-    # async: a plain attribute read should not cost a trip through the threadpool.
     context: AppContext = request.app.state.context
     return context
 
 
 ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+async def get_caller(request: Request, ctx: ContextDep) -> str:
+    """The owner id of the caller (every /v1 route depends on it)."""
+    return ctx.keys.owner(request.headers.get("authorization"))
+
+
+CallerDep = Annotated[str, Depends(get_caller)]

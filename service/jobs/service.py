@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import BinaryIO
+
+from sqlalchemy.exc import IntegrityError
 
 from api_schemas import (
     ArtifactRef,
+    HistoryRow,
     JobCreate,
     JobError,
+    JobHistory,
     JobList,
+    JobProgress,
     JobRead,
     JobResult,
     JobStatus,
 )
 from service.artifacts import ArtifactStore
-from service.jobs.store import JobStore, encode_cursor
-from service.jobs.validation import check_job_spec
+from service.jobs.pagination import encode_cursor
+from service.jobs.store import JobActiveError, JobFinishedError, JobStore
+from service.jobs.validation import SpecError, check_job_spec
 from service.tables import Job
 
 log = logging.getLogger(__name__)
@@ -29,18 +38,27 @@ class JobNotFoundError(LookupError):
     pass
 
 
-class JobNotFinishedError(RuntimeError):
-    def __init__(self, job: Job) -> None:
-        super().__init__(
-            f"job {job.id} is {job.status}; its result exists once it has succeeded"
-            if job.status in (JobStatus.queued, JobStatus.running)
-            else f"job {job.id} {job.status} and has no result"
-            + (f": {job.error_message}" if job.error_message else "")
-        )
+class JobStateError(RuntimeError):
+    """The job is not in a state that allows the operation (409)."""
 
 
-class BrokerUnavailableError(RuntimeError):
+class IdempotencyConflictError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class TimeLimits:
+    default_seconds: int
+    max_seconds: int
+
+    def resolve(self, spec: JobCreate) -> int:
+        if spec.max_seconds is None:
+            return self.default_seconds
+        if spec.max_seconds > self.max_seconds:
+            raise SpecError(
+                ("max_seconds",), f"max_seconds may be at most {self.max_seconds} on this server"
+            )
+        return spec.max_seconds
 
 
 def job_url(job_id: str) -> str:
@@ -56,36 +74,96 @@ def to_read(job: Job) -> JobRead:
         status=JobStatus(job.status),
         spec=JobCreate.model_validate(job.spec),
         attempt=job.attempt,
+        max_seconds=job.max_seconds,
+        progress=JobProgress.model_validate(job.progress) if job.progress else None,
+        cancel_requested=job.stop_request == "cancel",
+        retry_of=job.retry_of,
         created_at=job.created_at,
         started_at=job.started_at,
+        heartbeat_at=job.heartbeat_at,
         finished_at=job.finished_at,
         error=error,
         result_url=f"{job_url(job.id)}/result" if job.status == JobStatus.succeeded else None,
     )
 
 
-def submit_job(store: JobStore, publish: Publisher, spec: JobCreate) -> Job:
-    """Check, store, then publish: the row is committed before its message exists."""
+def request_hash(spec: JobCreate) -> str:
+    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def submit_job(
+    store: JobStore,
+    publish: Publisher,
+    spec: JobCreate,
+    *,
+    owner: str,
+    limits: TimeLimits,
+    idempotency_key: str | None = None,
+) -> tuple[Job, bool]:
+    """Check, store, then publish. Returns the job and whether it is new: a repeated
+    Idempotency-Key with the same body returns the first job."""
     check_job_spec(spec)
-    job = store.create(spec)
+    max_seconds = limits.resolve(spec)
+    digest = request_hash(spec)
+    if idempotency_key is not None:
+        existing = _replay(store, owner, idempotency_key, digest)
+        if existing is not None:
+            return existing, False
     try:
-        publish(job.id)
+        job = store.create(
+            spec,
+            owner=owner,
+            max_seconds=max_seconds,
+            idempotency_key=idempotency_key,
+            request_hash=digest,
+        )
+    except IntegrityError:
+        # Another request with the same key won the insert a moment ago.
+        if idempotency_key is None:
+            raise
+        existing = _replay(store, owner, idempotency_key, digest)
+        if existing is None:
+            raise
+        return existing, False
+    _publish(store, publish, job.id)
+    return job, True
+
+
+def _replay(store: JobStore, owner: str, key: str, digest: str) -> Job | None:
+    existing = store.find_by_idempotency_key(owner, key)
+    if existing is not None and existing.request_hash != digest:
+        raise IdempotencyConflictError(
+            f"Idempotency-Key {key!r} was used for job {existing.id} with another body"
+        )
+    return existing
+
+
+def _publish(store: JobStore, publish: Publisher, job_id: str) -> None:
+    """The row is committed; if the broker is down the job stays queued and the
+    workers' reaper publishes it when the broker is back."""
+    try:
+        publish(job_id)
     except Exception as exc:
-        log.error("publishing job %s failed: %s", job.id, exc)
-        store.mark_unpublished(job.id, f"the broker did not accept the job: {exc}")
-        raise BrokerUnavailableError("the job broker is unavailable; try again later") from exc
+        log.warning("publishing job %s failed (%s); the reaper will publish it", job_id, exc)
+        store.clear_published(job_id)
+
+
+def _owned(store: JobStore, job_id: str, owner: str) -> Job:
+    job = store.get(job_id, owner=owner)
+    if job is None:
+        raise JobNotFoundError(job_id)
     return job
 
 
-def get_job(store: JobStore, job_id: str) -> JobRead:
-    job = store.get(job_id)
-    if job is None:
-        raise JobNotFoundError(job_id)
-    return to_read(job)
+def get_job(store: JobStore, job_id: str, owner: str) -> JobRead:
+    return to_read(_owned(store, job_id, owner))
 
 
-def list_jobs(store: JobStore, status: JobStatus | None, cursor: str | None, limit: int) -> JobList:
-    rows = store.page(status=status, cursor=cursor, limit=limit)
+def list_jobs(
+    store: JobStore, owner: str, status: JobStatus | None, cursor: str | None, limit: int
+) -> JobList:
+    rows = store.page(owner=owner, status=status, cursor=cursor, limit=limit)
     more = len(rows) > limit
     rows = rows[:limit]
     return JobList(
@@ -94,12 +172,17 @@ def list_jobs(store: JobStore, status: JobStatus | None, cursor: str | None, lim
     )
 
 
-def get_result(store: JobStore, job_id: str) -> JobResult:
-    job = store.get(job_id, with_artifacts=True)
+def get_result(store: JobStore, job_id: str, owner: str) -> JobResult:
+    job = store.get(job_id, owner=owner, with_artifacts=True)
     if job is None:
         raise JobNotFoundError(job_id)
     if job.status != JobStatus.succeeded or job.result is None:
-        raise JobNotFinishedError(job)
+        reason = f": {job.error_message}" if job.error_message else ""
+        raise JobStateError(
+            f"job {job.id} is {job.status}; its result exists once it has succeeded"
+            if job.status in (JobStatus.queued, JobStatus.running)
+            else f"job {job.id} {job.status} and has no result{reason}"
+        )
     artifacts = [
         ArtifactRef(
             name=a.name,
@@ -112,10 +195,63 @@ def get_result(store: JobStore, job_id: str) -> JobResult:
     return JobResult.model_validate({**job.result, "job_id": job.id, "artifacts": artifacts})
 
 
+def get_history(store: JobStore, job_id: str, owner: str) -> JobHistory:
+    _owned(store, job_id, owner)
+    return JobHistory(
+        job_id=job_id,
+        items=[
+            HistoryRow(
+                attempt=r.attempt, step=r.step, kind=r.kind, data=r.data, created_at=r.created_at
+            )
+            for r in store.history(job_id)
+        ],
+    )
+
+
 def open_artifact(
-    store: JobStore, artifacts: ArtifactStore, job_id: str, name: str
+    store: JobStore, artifacts: ArtifactStore, job_id: str, name: str, owner: str
 ) -> tuple[BinaryIO, str]:
-    artifact = store.get_artifact(job_id, name)
+    artifact = store.get_artifact(job_id, name, owner)
     if artifact is None:
         raise JobNotFoundError(f"{job_id}/{name}")
     return artifacts.open(artifact.key), artifact.media_type
+
+
+def cancel_job(store: JobStore, job_id: str, owner: str) -> JobRead:
+    try:
+        job = store.request_cancel(job_id, owner)
+    except JobFinishedError as exc:
+        raise JobStateError(f"{exc}; only queued or running jobs can be cancelled") from exc
+    if job is None:
+        raise JobNotFoundError(job_id)
+    return to_read(job)
+
+
+def retry_job(
+    store: JobStore, publish: Publisher, job_id: str, owner: str, limits: TimeLimits
+) -> Job:
+    original = _owned(store, job_id, owner)
+    if original.status not in (JobStatus.failed, JobStatus.cancelled):
+        raise JobStateError(
+            f"job {job_id} is {original.status}; only failed or cancelled jobs can be retried"
+        )
+    spec = JobCreate.model_validate(original.spec)
+    job = store.create(
+        spec,
+        owner=owner,
+        max_seconds=limits.resolve(spec),
+        request_hash=request_hash(spec),
+        retry_of=original.id,
+    )
+    _publish(store, publish, job.id)
+    return job
+
+
+def delete_job(store: JobStore, artifacts: ArtifactStore, job_id: str, owner: str) -> None:
+    try:
+        deleted = store.delete(job_id, owner)
+    except JobActiveError as exc:
+        raise JobStateError(str(exc)) from exc
+    if not deleted:
+        raise JobNotFoundError(job_id)
+    artifacts.delete_prefix(f"jobs/{job_id}")

@@ -1,51 +1,33 @@
-"""JobStore: every read and state change of a job row, each in its own transaction.
+"""JobStore: the API's reads and changes of job rows, each in its own transaction.
 
-State changes are conditional UPDATEs (``WHERE status = ...``), so two processes
-racing on one job cannot both win: the claim is atomic on SQLite and PostgreSQL.
+State changes are conditional UPDATEs (``WHERE status = ...``), so processes racing
+on one job cannot both win, on SQLite and PostgreSQL alike. The worker's side is
+``service.jobs.attempts``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import Engine, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from api_schemas import JobCreate, JobStatus
 from service.db import make_session_factory, transaction, utcnow
-from service.tables import Base, Job, JobArtifact
+from service.jobs.pagination import decode_cursor
+from service.tables import Base, Job, JobArtifact, JobHistory
+
+FINISHED = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
 
 
-class InvalidCursorError(ValueError):
-    pass
+class JobFinishedError(RuntimeError):
+    """The operation needs an unfinished job."""
 
 
-@dataclass(frozen=True)
-class StoredArtifact:
-    name: str
-    media_type: str
-    key: str
-    size: int
-
-
-def encode_cursor(job: Job) -> str:
-    raw = json.dumps([job.created_at.isoformat(), job.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, job_id = json.loads(raw)
-        return datetime.fromisoformat(created), str(job_id)
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise InvalidCursorError("cursor is not one this service returned") from exc
+class JobActiveError(RuntimeError):
+    """The operation needs a finished job."""
 
 
 class JobStore:
@@ -53,15 +35,35 @@ class JobStore:
         self.engine = engine
         self.sessions: sessionmaker[Session] = make_session_factory(engine)
 
-    def create(self, spec: JobCreate) -> Job:
+    # -- the API's side ------------------------------------------------------------
+
+    def create(
+        self,
+        spec: JobCreate,
+        *,
+        owner: str,
+        max_seconds: int,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+        retry_of: str | None = None,
+    ) -> Job:
+        """Insert a queued job. ``published_at`` is set now, optimistically: the caller
+        clears it if the publish fails, and the reaper republishes either way."""
+        now = utcnow()
         values = {
             "id": str(uuid.uuid4()),
+            "owner": owner,
             "status": JobStatus.queued.value,
             "spec": spec.model_dump(mode="json"),
             "dataset_name": spec.dataset.name,
             "model_kind": spec.model.kind,
+            "max_seconds": max_seconds,
+            "idempotency_key": idempotency_key,
+            "request_hash": request_hash,
+            "retry_of": retry_of,
             "attempt": 0,
-            "created_at": utcnow(),
+            "created_at": now,
+            "published_at": now,
         }
         # A Core INSERT on the table: the ORM's unit of work costs more than the row
         # on the POST path (bench/README.md).
@@ -69,16 +71,33 @@ class JobStore:
             connection.execute(insert(Base.metadata.tables["jobs"]).values(values))
         return Job(**values)
 
-    def get(self, job_id: str, *, with_artifacts: bool = False) -> Job | None:
+    def find_by_idempotency_key(self, owner: str, key: str) -> Job | None:
         with self.sessions() as session:
-            query = select(Job).where(Job.id == job_id)
-            if with_artifacts:
-                query = query.options(selectinload(Job.artifacts))
+            return session.scalars(
+                select(Job).where(Job.owner == owner, Job.idempotency_key == key)
+            ).one_or_none()
+
+    def get(
+        self, job_id: str, *, owner: str | None = None, with_artifacts: bool = False
+    ) -> Job | None:
+        query = select(Job).where(Job.id == job_id)
+        if owner is not None:
+            query = query.where(Job.owner == owner)
+        if with_artifacts:
+            query = query.options(selectinload(Job.artifacts))
+        with self.sessions() as session:
             return session.scalars(query).one_or_none()
 
-    def page(self, *, status: JobStatus | None, cursor: str | None, limit: int) -> list[Job]:
+    def page(
+        self, *, owner: str, status: JobStatus | None, cursor: str | None, limit: int
+    ) -> list[Job]:
         """Newest first; ``limit + 1`` rows are read so the caller knows if more exist."""
-        query = select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1)
+        query = (
+            select(Job)
+            .where(Job.owner == owner)
+            .order_by(Job.created_at.desc(), Job.id.desc())
+            .limit(limit + 1)
+        )
         if status is not None:
             query = query.where(Job.status == status)
         if cursor is not None:
@@ -89,87 +108,100 @@ class JobStore:
         with self.sessions() as session:
             return list(session.scalars(query))
 
-    def get_artifact(self, job_id: str, name: str) -> JobArtifact | None:
+    def get_artifact(self, job_id: str, name: str, owner: str) -> JobArtifact | None:
         with self.sessions() as session:
             return session.scalars(
-                select(JobArtifact).where(JobArtifact.job_id == job_id, JobArtifact.name == name)
+                select(JobArtifact)
+                .join(Job)
+                .where(JobArtifact.job_id == job_id, JobArtifact.name == name, Job.owner == owner)
             ).one_or_none()
 
-    def claim(self, job_id: str, worker: str) -> int | None:
-        """queued → running, atomically. Returns the new attempt number, or None if
-        the job is gone or another delivery already claimed it."""
-        with transaction(self.sessions) as session:
-            attempt = session.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.status == JobStatus.queued)
-                .values(
-                    status=JobStatus.running,
-                    attempt=Job.attempt + 1,
-                    started_at=utcnow(),
-                    worker=worker,
+    def history(self, job_id: str) -> list[JobHistory]:
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(JobHistory)
+                    .where(JobHistory.job_id == job_id)
+                    .order_by(JobHistory.attempt, JobHistory.step)
                 )
-                .returning(Job.attempt)
-            ).scalar_one_or_none()
-        return attempt
+            )
 
-    def succeed(
-        self,
-        job_id: str,
-        attempt: int,
-        result: dict[str, Any],
-        artifacts: list[StoredArtifact],
-    ) -> bool:
-        """Make an attempt's result and artifacts current in one transaction."""
-        with transaction(self.sessions) as session:
-            won = self._finish(session, job_id, attempt, status=JobStatus.succeeded, result=result)
-            if won:
-                session.execute(delete(JobArtifact).where(JobArtifact.job_id == job_id))
-                session.add_all(
-                    JobArtifact(
-                        job_id=job_id,
-                        attempt=attempt,
-                        name=a.name,
-                        media_type=a.media_type,
-                        key=a.key,
-                        size=a.size,
-                    )
-                    for a in artifacts
-                )
-            return won
+    def clear_published(self, job_id: str) -> None:
+        """The publish failed: leave the job queued for the reaper to publish."""
+        set_where(self.sessions, job_id, {"published_at": None}, status=JobStatus.queued)
 
-    def fail(self, job_id: str, attempt: int, code: str, message: str) -> bool:
-        with transaction(self.sessions) as session:
-            return self._finish(
-                session,
+    def request_cancel(self, job_id: str, owner: str) -> Job | None:
+        """A queued job is cancelled at once; a running one is asked to stop at its next
+        checkpoint. None when there is no such job; JobFinishedError when it is over."""
+        for _ in range(3):  # the job may move from queued to running under us
+            if set_where(
+                self.sessions,
                 job_id,
-                attempt,
-                status=JobStatus.failed,
-                error_code=code,
-                error_message=message,
-            )
+                {"status": JobStatus.cancelled, "finished_at": utcnow()},
+                status=JobStatus.queued,
+                owner=owner,
+            ) or set_where(
+                self.sessions,
+                job_id,
+                {"stop_request": "cancel"},
+                status=JobStatus.running,
+                owner=owner,
+            ):
+                return self.get(job_id)
+            job = self.get(job_id, owner=owner)
+            if job is None:
+                return None
+            if job.status in FINISHED:
+                raise JobFinishedError(f"job {job_id} already {job.status}")
+        raise RuntimeError(f"job {job_id} kept changing state")
 
-    def mark_unpublished(self, job_id: str, message: str) -> None:
-        """A queued job whose message never reached the broker."""
+    def delete(self, job_id: str, owner: str) -> bool:
+        """Remove a finished job with its artifact rows and history."""
         with transaction(self.sessions) as session:
-            session.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.status == JobStatus.queued)
-                .values(
-                    status=JobStatus.failed,
-                    finished_at=utcnow(),
-                    error_code="broker_unavailable",
-                    error_message=message,
-                )
-            )
+            job = session.scalars(
+                select(Job).where(Job.id == job_id, Job.owner == owner).with_for_update()
+            ).one_or_none()
+            if job is None:
+                return False
+            if job.status not in FINISHED:
+                raise JobActiveError(f"job {job_id} is {job.status}; cancel it first")
+            session.delete(job)
+        return True
 
-    @staticmethod
-    def _finish(
-        session: Session, job_id: str, attempt: int, *, status: JobStatus, **values: Any
-    ) -> bool:
-        # Only the attempt that holds the job may finish it.
-        rows = session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status == JobStatus.running, Job.attempt == attempt)
-            .values(status=status, finished_at=utcnow(), **values)
-        )
-        return bool(rows.rowcount)  # type: ignore[attr-defined]
+
+def set_where(
+    sessions: sessionmaker[Session],
+    job_id: str,
+    values: dict[str, Any],
+    *,
+    status: JobStatus,
+    owner: str | None = None,
+) -> bool:
+    """Update one job if it is in ``status`` (and belongs to ``owner``)."""
+    query = update(Job).where(Job.id == job_id, Job.status == status)
+    if owner is not None:
+        query = query.where(Job.owner == owner)
+    with transaction(sessions) as session:
+        return bool(session.execute(query.values(**values)).rowcount)  # type: ignore[attr-defined]
+
+
+def finish_attempt(
+    session: Session,
+    job_id: str,
+    attempt: int,
+    *,
+    status: JobStatus,
+    stale_before: datetime | None = None,
+    **values: Any,
+) -> bool:
+    """End a running job, but only for the attempt that holds it (and, with
+    ``stale_before``, only if its heartbeat is older than that)."""
+    query = update(Job).where(
+        Job.id == job_id, Job.status == JobStatus.running, Job.attempt == attempt
+    )
+    if stale_before is not None:
+        query = query.where(func.coalesce(Job.heartbeat_at, Job.started_at) < stale_before)
+    rows = session.execute(
+        query.values(status=status, finished_at=utcnow(), stop_request=None, **values)
+    )
+    return bool(rows.rowcount)  # type: ignore[attr-defined]

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from api_schemas import JobCreate, JobStatus
+from api_schemas import JobStatus
 from service.config import Settings
 from service.db import transaction
+from service.jobs.store import JobStore
 from service.tables import Job
-from tests.factories import job_body
+from tests.factories import create_job
 from workers.job_runner import Outcome, WorkerContext, run_job
 
 
-def test_runs_claims_and_stores_results_and_artifacts(settings: Settings) -> None:
-    ctx = WorkerContext.from_settings(settings)
-    job = ctx.jobs.create(JobCreate.model_validate(job_body()))
-    assert run_job(ctx, job.id) is Outcome.succeeded
-    done = ctx.jobs.get(job.id, with_artifacts=True)
+def context(settings: Settings) -> tuple[WorkerContext, JobStore, list[str]]:
+    published: list[str] = []
+    ctx = WorkerContext.from_settings(settings, published.append)
+    return ctx, JobStore(ctx.attempts.engine), published
+
+
+def test_runs_claims_and_stores_results_artifacts_and_history(settings: Settings) -> None:
+    ctx, jobs, _ = context(settings)
+    job = create_job(jobs)
+    assert run_job(ctx, job.id, "w/1") is Outcome.succeeded
+    done = jobs.get(job.id, with_artifacts=True)
     assert done is not None and done.status == JobStatus.succeeded and done.result is not None
     assert done.result["estimator"] == "Lasso(alpha=0.2)"
     assert done.started_at is not None and done.finished_at is not None
@@ -24,31 +31,61 @@ def test_runs_claims_and_stores_results_and_artifacts(settings: Settings) -> Non
         assert artifact.key == f"jobs/{job.id}/attempt-1/{artifact.name}"
         with ctx.artifacts.open(artifact.key) as stream:
             assert len(stream.read()) == artifact.size
+    stages = [h.data["stage"] for h in jobs.history(job.id)]
+    assert stages == ["load_data", "fit_regularized", "fit_baseline", "figures"]
+    assert done.progress == {"stage": "figures", "step": 4, "total": 4}
 
 
 def test_a_second_delivery_does_nothing(settings: Settings) -> None:
-    ctx = WorkerContext.from_settings(settings)
-    job = ctx.jobs.create(JobCreate.model_validate(job_body()))
-    assert run_job(ctx, job.id) is Outcome.succeeded
-    first = ctx.jobs.get(job.id)
-    assert run_job(ctx, job.id) is Outcome.skipped
-    again = ctx.jobs.get(job.id)
+    ctx, jobs, _ = context(settings)
+    job = create_job(jobs)
+    assert run_job(ctx, job.id, "w/1") is Outcome.succeeded
+    first = jobs.get(job.id)
+    assert run_job(ctx, job.id, "w/2") is Outcome.skipped
+    again = jobs.get(job.id)
     assert first is not None and again is not None
     assert (again.attempt, again.finished_at) == (1, first.finished_at)
 
 
-def test_a_message_for_a_missing_job_is_skipped(settings: Settings) -> None:
-    assert run_job(WorkerContext.from_settings(settings), "no-such-job") is Outcome.skipped
+def test_a_message_for_a_missing_or_cancelled_job_is_skipped(settings: Settings) -> None:
+    ctx, jobs, _ = context(settings)
+    assert run_job(ctx, "no-such-job", "w/1") is Outcome.skipped
+    job = create_job(jobs)
+    jobs.request_cancel(job.id, job.owner)
+    assert run_job(ctx, job.id, "w/1") is Outcome.skipped
+    cancelled = jobs.get(job.id)
+    assert cancelled is not None and (cancelled.status, cancelled.attempt) == ("cancelled", 0)
 
 
 def test_a_spec_that_no_longer_validates_fails_with_a_readable_error(settings: Settings) -> None:
-    ctx = WorkerContext.from_settings(settings)
-    job = ctx.jobs.create(JobCreate.model_validate(job_body()))
+    ctx, jobs, _ = context(settings)
+    job = create_job(jobs)
     broken = {**job.spec, "dataset": {"name": "retired_dataset", "params": {}}}
-    with transaction(ctx.jobs.sessions) as session:
+    with transaction(jobs.sessions) as session:
         session.execute(update(Job).where(Job.id == job.id).values(spec=broken))
-    assert run_job(ctx, job.id) is Outcome.failed
-    failed = ctx.jobs.get(job.id)
+    assert run_job(ctx, job.id, "w/1") is Outcome.failed
+    failed = jobs.get(job.id)
     assert failed is not None and failed.status == JobStatus.failed
     assert failed.error_code == "invalid_spec"
     assert failed.error_message is not None and "retired_dataset" in failed.error_message
+
+
+def test_a_handback_requeues_and_publishes_keeping_partial_history(settings: Settings) -> None:
+    ctx, jobs, published = context(settings)
+    job = create_job(jobs)
+
+    # The worker's main process asks for the handback while the job runs.
+    original = ctx.attempts.checkpoint
+
+    def checkpoint_then_shutdown(*args: object, **kwargs: object) -> str | None:
+        signal = original(*args, **kwargs)  # type: ignore[arg-type]
+        ctx.attempts.request_handback("w/")
+        return signal
+
+    object.__setattr__(ctx.attempts, "checkpoint", checkpoint_then_shutdown)
+    assert run_job(ctx, job.id, "w/1") is Outcome.handed_back
+    queued = jobs.get(job.id)
+    assert queued is not None and (queued.status, queued.attempt) == ("queued", 1)
+    assert published == [job.id]
+    # Asked during the first stage, it stops after the next one, whose row is kept.
+    assert [h.data["stage"] for h in jobs.history(job.id)] == ["load_data", "fit_regularized"]

@@ -2,47 +2,105 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import StreamingResponse
 
-from api_schemas import ErrorBody, JobAccepted, JobCreate, JobList, JobRead, JobResult, JobStatus
-from api_schemas.errors import ValidationErrorBody
-from service.api.deps import ContextDep
+from api_schemas import (
+    ErrorBody,
+    JobAccepted,
+    JobCreate,
+    JobHistory,
+    JobList,
+    JobRead,
+    JobResult,
+    JobStatus,
+    ValidationErrorBody,
+)
+from service.api.deps import CallerDep, ContextDep
 from service.jobs import service as jobs_service
+from service.tables import Job
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorBody}}
+
+
+def accepted(job: Job) -> JobAccepted:
+    return JobAccepted(id=job.id, status=JobStatus(job.status), url=jobs_service.job_url(job.id))
 
 
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={422: {"model": ValidationErrorBody}, 503: {"model": ErrorBody}},
+    responses={200: {"model": JobAccepted}, 422: {"model": ValidationErrorBody}, **CONFLICT},
 )
-def create_job(spec: JobCreate, ctx: ContextDep) -> JobAccepted:
-    job = jobs_service.submit_job(ctx.jobs, ctx.publish, spec)
-    return JobAccepted(id=job.id, status=JobStatus(job.status), url=jobs_service.job_url(job.id))
+def create_job(
+    spec: JobCreate,
+    ctx: ContextDep,
+    owner: CallerDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JobAccepted:
+    """Store the job and queue it (202); a repeated Idempotency-Key returns the first (200)."""
+    job, created = jobs_service.submit_job(
+        ctx.jobs,
+        ctx.publish,
+        spec,
+        owner=owner,
+        limits=ctx.limits,
+        idempotency_key=idempotency_key,
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return accepted(job)
 
 
 @router.get("")
 def list_jobs(
     ctx: ContextDep,
+    owner: CallerDep,
     status: JobStatus | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> JobList:
-    return jobs_service.list_jobs(ctx.jobs, status, cursor, limit)
+    return jobs_service.list_jobs(ctx.jobs, owner, status, cursor, limit)
 
 
 @router.get("/{job_id}", responses=NOT_FOUND)
-def get_job(job_id: str, ctx: ContextDep) -> JobRead:
-    return jobs_service.get_job(ctx.jobs, job_id)
+def get_job(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobRead:
+    return jobs_service.get_job(ctx.jobs, job_id, owner)
 
 
-@router.get("/{job_id}/result", responses={**NOT_FOUND, 409: {"model": ErrorBody}})
-def get_result(job_id: str, ctx: ContextDep) -> JobResult:
-    return jobs_service.get_result(ctx.jobs, job_id)
+@router.delete("/{job_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})
+def delete_job(job_id: str, ctx: ContextDep, owner: CallerDep) -> None:
+    """Remove a finished job and its artifacts; a queued or running job is a 409."""
+    jobs_service.delete_job(ctx.jobs, ctx.artifacts, job_id, owner)
+
+
+@router.post("/{job_id}/cancel", responses={**NOT_FOUND, **CONFLICT})
+def cancel_job(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobRead:
+    """A queued job is cancelled now; a running one stops at its next checkpoint."""
+    return jobs_service.cancel_job(ctx.jobs, job_id, owner)
+
+
+@router.post(
+    "/{job_id}/retry", status_code=status.HTTP_202_ACCEPTED, responses={**NOT_FOUND, **CONFLICT}
+)
+def retry_job(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobAccepted:
+    """A new job with the same spec as a failed or cancelled one (its retry_of)."""
+    return accepted(jobs_service.retry_job(ctx.jobs, ctx.publish, job_id, owner, ctx.limits))
+
+
+@router.get("/{job_id}/result", responses={**NOT_FOUND, **CONFLICT})
+def get_result(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobResult:
+    return jobs_service.get_result(ctx.jobs, job_id, owner)
+
+
+@router.get("/{job_id}/history", responses=NOT_FOUND)
+def get_history(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobHistory:
+    """Finished training steps, every attempt's, oldest first."""
+    return jobs_service.get_history(ctx.jobs, job_id, owner)
 
 
 @router.get(
@@ -50,6 +108,6 @@ def get_result(job_id: str, ctx: ContextDep) -> JobResult:
     responses={**NOT_FOUND, 200: {"content": {"image/png": {}}}},
     response_class=StreamingResponse,
 )
-def get_artifact(job_id: str, name: str, ctx: ContextDep) -> StreamingResponse:
-    stream, media_type = jobs_service.open_artifact(ctx.jobs, ctx.artifacts, job_id, name)
+def get_artifact(job_id: str, name: str, ctx: ContextDep, owner: CallerDep) -> StreamingResponse:
+    stream, media_type = jobs_service.open_artifact(ctx.jobs, ctx.artifacts, job_id, name, owner)
     return StreamingResponse(stream, media_type=media_type)
