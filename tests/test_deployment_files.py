@@ -16,7 +16,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from service.cli import build_parser
+from service.cli import build_parser, check_exposure
 from service.config import Settings
 from service.main import create_app
 
@@ -140,8 +140,10 @@ def test_every_package_is_copied_into_the_image() -> None:
 def test_compose_turns_api_keys_on_and_refuses_to_start_without_them() -> None:
     value = SERVICES["api"]["environment"]["REGULAB_API_KEYS"]
     assert REQUIRED_VARIABLE.match(value), "the operator must supply the keys"
-    settings = settings_of("api")
+    host = build_parser().parse_args(SERVICES["api"]["command"][1:]).host
+    settings = settings_of("api").model_copy(update={"host": host})
     assert settings.api_key_list and not settings.binds_loopback_only
+    check_exposure(settings)  # would raise OpenBindError without the keys
     assert "REGULAB_API_KEYS" not in SERVICES["worker"]["environment"]
 
 
