@@ -52,6 +52,14 @@ def make_celery(settings: Settings) -> Celery:
             # twice for being slow (Celery #5935).
             "visibility_timeout": hard_time_limit(settings) + 600,
             "socket_connect_timeout": 5,
+            # A publish to a broker that is down fails within half a second instead
+            # of holding an HTTP request for the default 4 s of reconnects: the job
+            # is in the store and the reaper publishes it once the broker is back.
+            # (The worker's consumer reconnects under its own, unbounded policy.)
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
         }
     app.conf.update(
         broker_transport_options=transport_options,

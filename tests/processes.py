@@ -64,6 +64,13 @@ class Process:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
+    def kill_group(self) -> None:
+        """SIGKILL the process and its children at once, as a dying host would."""
+        if self.alive():
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait()
+        self.handle.close()
+
     def output(self) -> str:
         if not self.handle.closed:
             self.handle.flush()
@@ -105,36 +112,67 @@ def wait_for_http(url: str, process: Process, timeout: float = 60) -> None:
 
 
 class Deployment:
-    def __init__(self, settings: Settings, base_url: str, processes: dict[str, Process]) -> None:
-        self.settings, self.base_url, self.processes = settings, base_url, processes
-        self.client = httpx.Client(base_url=base_url, timeout=30)
+    """An API process and any number of worker processes on one set of settings."""
+
+    def __init__(self, settings: Settings, workdir: Path, port: int) -> None:
+        self.settings, self.workdir = settings, workdir
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.env = child_env(settings)
+        self.processes: dict[str, Process] = {}
+        self.client = httpx.Client(base_url=self.base_url, timeout=30)
+
+    def start(self, name: str, argv: list[str]) -> Process:
+        process = Process(name, argv, self.env, self.workdir / f"{name}.log")
+        self.processes[name] = process
+        return process
+
+    def start_worker(self, name: str = "worker", **flags: str) -> Process:
+        return self.start(name, local_command(compose_command("worker"), **flags))
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            process.stop()
+        self.client.close()
 
     def logs(self) -> str:
         return "\n".join(f"--- {n} ---\n{p.output()}" for n, p in self.processes.items())
 
-    def wait_for_job(self, job_id: str, timeout: float = 90) -> dict[str, Any]:
+    def job(self, job_id: str) -> dict[str, Any]:
+        response = self.client.get(f"/v1/jobs/{job_id}")
+        assert response.status_code == 200, response.text
+        job: dict[str, Any] = response.json()
+        return job
+
+    def wait_for(
+        self, job_id: str, statuses: set[str], timeout: float = 90, attempt: int | None = None
+    ) -> dict[str, Any]:
+        """Poll the job until its status is one of ``statuses`` (at ``attempt``)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            job: dict[str, Any] = self.client.get(f"/v1/jobs/{job_id}").json()
-            if job["status"] in {"succeeded", "failed", "cancelled"}:
+            job = self.job(job_id)
+            if job["status"] in statuses and attempt in (None, job["attempt"]):
                 return job
             time.sleep(0.05)
-        raise TimeoutError(f"job {job_id} did not finish in {timeout}s:\n{self.logs()}")
+        raise TimeoutError(f"job {job_id} not {statuses} in {timeout}s: {job}\n{self.logs()}")
+
+    def wait_for_job(self, job_id: str, timeout: float = 90) -> dict[str, Any]:
+        return self.wait_for(job_id, {"succeeded", "failed", "cancelled"}, timeout)
 
 
 @contextmanager
 def deployment(
-    settings: Settings, workdir: Path, worker_flags: dict[str, str] | None = None
+    settings: Settings, workdir: Path, worker_flags: dict[str, str] | None = None, workers: int = 1
 ) -> Iterator[Deployment]:
     """The compose file's api and worker commands, as local processes."""
     port = free_port()
-    env = child_env(settings)
-    api_command = local_command(compose_command("api"), host="127.0.0.1", port=str(port))
-    worker_command = local_command(compose_command("worker"), **(worker_flags or {}))
-    with (
-        Process("api", api_command, env, workdir / "api.log") as api,
-        Process("worker", worker_command, env, workdir / "worker.log") as worker,
-    ):
-        base_url = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{base_url}/readyz", api)
-        yield Deployment(settings, base_url, {"api": api, "worker": worker})
+    running = Deployment(settings, workdir, port)
+    try:
+        api = running.start(
+            "api", local_command(compose_command("api"), host="127.0.0.1", port=str(port))
+        )
+        for n in range(workers):
+            running.start_worker("worker" if n == 0 else f"worker-{n}", **(worker_flags or {}))
+        wait_for_http(f"{running.base_url}/readyz", api)
+        yield running
+    finally:
+        running.stop_all()

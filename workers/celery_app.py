@@ -38,7 +38,7 @@ def publish(job_id: str) -> None:
 @cache
 def worker_context() -> WorkerContext:
     """Built lazily in each pool process, after the fork, so no engine is shared."""
-    return WorkerContext.from_settings(settings, publish)
+    return WorkerContext.from_settings(settings)
 
 
 @worker_process_init.connect

@@ -6,7 +6,6 @@ This is the domain code the Celery task calls; tests and benchmarks call it too.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -40,15 +39,13 @@ class WorkerContext:
     settings: Settings
     attempts: AttemptStore
     artifacts: ArtifactStore
-    publish: Callable[[str], None]
 
     @classmethod
-    def from_settings(cls, settings: Settings, publish: Callable[[str], None]) -> WorkerContext:
+    def from_settings(cls, settings: Settings) -> WorkerContext:
         return cls(
             settings=settings,
             attempts=AttemptStore(make_engine(settings)),
             artifacts=artifact_store_from_settings(settings),
-            publish=publish,
         )
 
 
@@ -103,14 +100,11 @@ def _stopped(ctx: WorkerContext, job: ClaimedJob, stop: StopTrainingError) -> Ou
             won = ctx.attempts.cancel_running(job.id, job.attempt)
             return Outcome.cancelled if won else Outcome.superseded
         case "handback":
-            if not ctx.attempts.requeue(job.id, job.attempt):
-                return Outcome.superseded
-            try:
-                ctx.publish(job.id)
-                ctx.attempts.mark_published(job.id)
-            except Exception:
-                log.warning("could not publish handed-back job %s; the reaper will", job.id)
-            return Outcome.handed_back
+            # Queued and unpublished: another worker's reaper publishes it within a
+            # round. Publishing here could hand it straight back to this worker,
+            # which (with the filesystem transport) still consumes while it shuts down.
+            won = ctx.attempts.requeue(job.id, job.attempt)
+            return Outcome.handed_back if won else Outcome.superseded
         case "time_limit":
             return _fail(ctx, job, "time_limit", str(stop))
     return Outcome.superseded  # "lost"

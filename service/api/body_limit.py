@@ -7,10 +7,6 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class _BodyTooLargeError(Exception):
-    pass
-
-
 class BodySizeLimit:
     """A declared Content-Length above the limit is refused without reading a byte;
     a chunked body is counted as it streams and cut off at the limit."""
@@ -29,27 +25,32 @@ class BodySizeLimit:
             return
 
         received = 0
-        started = False
+        started = refused = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            # Past the limit, answer 413 ourselves and tell the app the client left;
+            # whatever the app answers to that is dropped (FastAPI would say 400).
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLargeError
+                    if not started:
+                        await self._refuse(send)
+                        refused = True
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLargeError:
-            if not started:
-                await self._refuse(send)
+        await self.app(scope, counting_receive, tracking_send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(

@@ -13,14 +13,13 @@ from tests.factories import create_job
 from workers.job_runner import Outcome, WorkerContext, run_job
 
 
-def context(settings: Settings) -> tuple[WorkerContext, JobStore, list[str]]:
-    published: list[str] = []
-    ctx = WorkerContext.from_settings(settings, published.append)
-    return ctx, JobStore(ctx.attempts.engine), published
+def context(settings: Settings) -> tuple[WorkerContext, JobStore]:
+    ctx = WorkerContext.from_settings(settings)
+    return ctx, JobStore(ctx.attempts.engine)
 
 
 def test_runs_claims_and_stores_results_artifacts_and_history(settings: Settings) -> None:
-    ctx, jobs, _ = context(settings)
+    ctx, jobs = context(settings)
     job = create_job(jobs)
     assert run_job(ctx, job.id, "w/1") is Outcome.succeeded
     done = jobs.get(job.id, with_artifacts=True)
@@ -37,7 +36,7 @@ def test_runs_claims_and_stores_results_artifacts_and_history(settings: Settings
 
 
 def test_a_second_delivery_does_nothing(settings: Settings) -> None:
-    ctx, jobs, _ = context(settings)
+    ctx, jobs = context(settings)
     job = create_job(jobs)
     assert run_job(ctx, job.id, "w/1") is Outcome.succeeded
     first = jobs.get(job.id)
@@ -48,7 +47,7 @@ def test_a_second_delivery_does_nothing(settings: Settings) -> None:
 
 
 def test_a_message_for_a_missing_or_cancelled_job_is_skipped(settings: Settings) -> None:
-    ctx, jobs, _ = context(settings)
+    ctx, jobs = context(settings)
     assert run_job(ctx, "no-such-job", "w/1") is Outcome.skipped
     job = create_job(jobs)
     jobs.request_cancel(job.id, job.owner)
@@ -58,7 +57,7 @@ def test_a_message_for_a_missing_or_cancelled_job_is_skipped(settings: Settings)
 
 
 def test_a_spec_that_no_longer_validates_fails_with_a_readable_error(settings: Settings) -> None:
-    ctx, jobs, _ = context(settings)
+    ctx, jobs = context(settings)
     job = create_job(jobs)
     broken = {**job.spec, "dataset": {"name": "retired_dataset", "params": {}}}
     with transaction(jobs.sessions) as session:
@@ -70,8 +69,8 @@ def test_a_spec_that_no_longer_validates_fails_with_a_readable_error(settings: S
     assert failed.error_message is not None and "retired_dataset" in failed.error_message
 
 
-def test_a_handback_requeues_and_publishes_keeping_partial_history(settings: Settings) -> None:
-    ctx, jobs, published = context(settings)
+def test_a_handback_requeues_for_the_reaper_keeping_partial_history(settings: Settings) -> None:
+    ctx, jobs = context(settings)
     job = create_job(jobs)
 
     # The worker's main process asks for the handback while the job runs.
@@ -86,6 +85,6 @@ def test_a_handback_requeues_and_publishes_keeping_partial_history(settings: Set
     assert run_job(ctx, job.id, "w/1") is Outcome.handed_back
     queued = jobs.get(job.id)
     assert queued is not None and (queued.status, queued.attempt) == ("queued", 1)
-    assert published == [job.id]
+    assert queued.published_at is None  # so the next reaper round publishes it
     # Asked during the first stage, it stops after the next one, whose row is kept.
     assert [h.data["stage"] for h in jobs.history(job.id)] == ["load_data", "fit_regularized"]

@@ -1,0 +1,292 @@
+"""Promises of the job lifecycle, kept against real processes, real signals and a real
+Redis that is stopped and started (each test's own redis-server, on its own port)."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from service.config import Settings
+from service.task_queue import make_celery, publish_job
+from tests.conftest import make_settings
+from tests.processes import Deployment, Process, deployment, free_port
+from tests.reference import L1_JOB
+
+pytestmark = pytest.mark.e2e
+
+#: Small thresholds, as an operator would set them through the environment.
+FAST = {
+    "heartbeat_seconds": 0.2,
+    "stale_after_seconds": 1.5,
+    "reaper_interval_seconds": 0.3,
+    "republish_after_seconds": 1.0,
+    "max_attempts": 2,
+}
+#: About two seconds in one fit step (a Lasso held to max_iter sweeps), then figures.
+LONG_JOB: dict[str, Any] = {
+    "dataset": {
+        "name": "sparse_regression",
+        "params": {"n_samples": 20000, "n_features": 200, "n_informative": 150},
+    },
+    "model": {"kind": "linear_regression", "max_iter": 4000, "tol": 1e-300},
+    "regularizers": [{"kind": "l1", "alpha": 1e-6}],
+    "baseline": False,
+}
+
+
+def fast(settings: Settings, **more: Any) -> Settings:
+    return Settings.model_validate({**settings.model_dump(), **FAST, **more})
+
+
+def submit(d: Deployment, body: dict[str, Any]) -> str:
+    response = d.client.post("/v1/jobs", json=body)
+    assert response.status_code == 202, response.text
+    job_id: str = response.json()["id"]
+    return job_id
+
+
+def wait_until_fitting(d: Deployment, job_id: str) -> dict[str, Any]:
+    """Running, with the data loaded: inside the long fit step."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job = d.job(job_id)
+        if job["status"] == "running" and (job["progress"] or {}).get("step", 0) >= 1:
+            return job
+        assert job["status"] in {"queued", "running"}, job
+        time.sleep(0.05)
+    raise TimeoutError(d.logs())
+
+
+def stages(d: Deployment, job_id: str) -> list[tuple[int, str]]:
+    rows = d.client.get(f"/v1/jobs/{job_id}/history").json()["items"]
+    return [(row["attempt"], row["data"]["stage"]) for row in rows]
+
+
+@pytest.fixture(params=["embedded", "services"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    return fast(make_settings(request.param, tmp_path, request))
+
+
+# -- workers that die, stop, or get the same message twice ---------------------------
+
+
+def test_a_killed_worker_s_job_succeeds_on_a_second_attempt(
+    backend: Settings, tmp_path: Path
+) -> None:
+    with deployment(backend, tmp_path) as d:
+        job_id = submit(d, LONG_JOB)
+        wait_until_fitting(d, job_id)
+        d.processes["worker"].kill_group()
+        d.start_worker("worker-2")
+        job = d.wait_for(job_id, {"succeeded", "failed"})
+        assert (job["status"], job["attempt"]) == ("succeeded", 2), d.logs()
+        history = stages(d, job_id)
+        assert (1, "load_data") in history and (2, "figures") in history
+        artifacts = d.client.get(f"/v1/jobs/{job_id}/result").json()["artifacts"]
+        assert artifacts and all(a["size"] > 0 for a in artifacts)
+
+
+def test_a_job_whose_workers_keep_dying_fails_with_worker_lost(tmp_path: Path) -> None:
+    settings = fast(Settings(data_dir=tmp_path / "data"), max_attempts=1)
+    from service.migrate import upgrade_database
+
+    upgrade_database(settings)
+    with deployment(settings, tmp_path) as d:
+        job_id = submit(d, LONG_JOB)
+        wait_until_fitting(d, job_id)
+        d.processes["worker"].kill_group()
+        started = time.monotonic()
+        d.start_worker("worker-2")
+        job = d.wait_for(job_id, {"succeeded", "failed"})
+        assert job["error"]["code"] == "worker_lost", job
+        # Never left running longer than the stale threshold plus a reaper round,
+        # counted from when a reaper (the new worker's) is up.
+        assert time.monotonic() - started < 20
+
+
+def test_sigterm_hands_the_running_job_back(backend: Settings, tmp_path: Path) -> None:
+    with deployment(backend, tmp_path) as d:
+        job_id = submit(d, LONG_JOB)
+        wait_until_fitting(d, job_id)
+        assert d.processes["worker"].stop(signal.SIGTERM, timeout=60) == 0
+        job = d.job(job_id)
+        assert (job["status"], job["attempt"]) == ("queued", 1), d.logs()
+        d.start_worker("worker-2")
+        job = d.wait_for(job_id, {"succeeded", "failed"})
+        assert (job["status"], job["attempt"]) == ("succeeded", 2), d.logs()
+        assert (1, "fit_regularized") in stages(d, job_id)  # the step it finished first
+
+
+def test_two_workers_and_one_message_twice_fit_once(backend: Settings, tmp_path: Path) -> None:
+    with deployment(backend, tmp_path, workers=2) as d:
+        job_id = submit(d, L1_JOB)
+        publish_job(make_celery(backend), job_id, backend.queue)  # a re-delivery
+        job = d.wait_for_job(job_id)
+        assert (job["status"], job["attempt"]) == ("succeeded", 1)
+        deadline = time.monotonic() + 30
+        while "skipping" not in d.logs():
+            assert time.monotonic() < deadline, d.logs()
+            time.sleep(0.1)
+        assert d.logs().count(f"job {job_id} attempt 1 started") == 1
+        assert d.job(job_id)["finished_at"] == job["finished_at"]
+
+
+# -- cancel and time limits -----------------------------------------------------------
+
+
+def test_cancel_a_queued_job_and_it_never_starts(backend: Settings, tmp_path: Path) -> None:
+    with deployment(backend, tmp_path, workers=0) as d:
+        job_id = submit(d, L1_JOB)
+        assert d.client.post(f"/v1/jobs/{job_id}/cancel").json()["status"] == "cancelled"
+        d.start_worker()
+        deadline = time.monotonic() + 30
+        while f"job {job_id} is not queued" not in d.logs():
+            assert time.monotonic() < deadline, d.logs()
+            time.sleep(0.1)
+        job = d.job(job_id)
+        assert (job["status"], job["attempt"], job["started_at"]) == ("cancelled", 0, None)
+
+
+def test_cancel_a_running_job_stops_it_at_the_next_step(backend: Settings, tmp_path: Path) -> None:
+    with deployment(backend, tmp_path) as d:
+        job_id = submit(d, LONG_JOB)
+        wait_until_fitting(d, job_id)
+        response = d.client.post(f"/v1/jobs/{job_id}/cancel")
+        assert response.json()["cancel_requested"] is True
+        job = d.wait_for(job_id, {"cancelled", "succeeded", "failed"})
+        assert job["status"] == "cancelled", job
+        # It stopped after the step it was in: the figures were never drawn.
+        assert stages(d, job_id) == [(1, "load_data"), (1, "fit_regularized")]
+        assert d.client.get(f"/v1/jobs/{job_id}/result").status_code == 409
+
+
+def test_a_job_over_max_seconds_fails_with_time_limit(backend: Settings, tmp_path: Path) -> None:
+    with deployment(backend, tmp_path) as d:
+        job_id = submit(d, {**LONG_JOB, "max_seconds": 1})
+        job = d.wait_for(job_id, {"failed", "succeeded"})
+        assert job["error"]["code"] == "time_limit", job
+        assert "max_seconds=1" in job["error"]["message"]
+        assert (1, "load_data") in stages(d, job_id)  # partial history kept
+
+
+# -- a broker that goes away ----------------------------------------------------------
+
+
+@contextmanager
+def own_redis(folder: Path) -> Iterator[tuple[str, Any]]:
+    """A redis-server of this test's own, with no persistence: a restart empties it."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    argv = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    processes: list[Process] = []
+
+    def start() -> None:
+        processes.append(Process("redis", argv, {}, folder / f"redis-{len(processes)}.log"))
+        client = redis.Redis(port=port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, processes[-1].output()
+                time.sleep(0.05)
+
+    def stop() -> None:
+        processes[-1].stop(signal.SIGTERM)
+
+    class Control:
+        pass
+
+    control = Control()
+    control.start, control.stop = start, stop  # type: ignore[attr-defined]
+    start()
+    try:
+        yield f"redis://127.0.0.1:{port}/0", control
+    finally:
+        for process in processes:
+            process.stop()
+
+
+@pytest.fixture
+def redis_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Settings, Any]]:
+    with own_redis(tmp_path) as (url, control):
+        base = make_settings("services", tmp_path, request)
+        yield fast(base, broker_url=url), control
+
+
+def test_a_redis_restart_before_the_job_is_consumed_loses_nothing(
+    redis_backend: tuple[Settings, Any], tmp_path: Path
+) -> None:
+    settings, redis_server = redis_backend
+    with deployment(settings, tmp_path, workers=0) as d:
+        job_id = submit(d, L1_JOB)
+        redis_server.stop()  # the message goes with it
+        redis_server.start()
+        d.start_worker()
+        job = d.wait_for_job(job_id)
+        assert (job["status"], job["attempt"]) == ("succeeded", 1), d.logs()
+
+
+def test_a_publish_that_fails_after_the_commit_is_published_later(
+    redis_backend: tuple[Settings, Any], tmp_path: Path
+) -> None:
+    settings, redis_server = redis_backend
+    with deployment(settings, tmp_path, workers=0) as d:
+        redis_server.stop()
+        started = time.monotonic()
+        job_id = submit(d, L1_JOB)  # 202 with the broker down
+        assert time.monotonic() - started < 5
+        assert d.job(job_id)["status"] == "queued"
+        assert d.client.get("/readyz").status_code == 503
+        redis_server.start()
+        d.start_worker()
+        job = d.wait_for_job(job_id)
+        assert (job["status"], job["attempt"]) == ("succeeded", 1), d.logs()
+
+
+def test_a_redis_restart_while_a_job_runs_finishes_it_once(
+    redis_backend: tuple[Settings, Any], tmp_path: Path
+) -> None:
+    settings, redis_server = redis_backend
+    with deployment(settings, tmp_path) as d:
+        job_id = submit(d, LONG_JOB)
+        wait_until_fitting(d, job_id)
+        redis_server.stop()
+        redis_server.start()
+        job = d.wait_for(job_id, {"succeeded", "failed"})
+        assert job["status"] == "succeeded", d.logs()
+        # One attempt ran to the end; a late duplicate, if any, changes nothing.
+        assert [stage for _, stage in stages(d, job_id)].count("figures") == 1
+        time.sleep(1)
+        assert d.job(job_id)["finished_at"] == job["finished_at"]
+
+
+def test_a_streamed_body_over_the_limit_is_cut_off_with_413(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", max_body_bytes=4096)
+    from service.migrate import upgrade_database
+
+    upgrade_database(settings)
+    with deployment(settings, tmp_path, workers=0) as d:
+
+        def chunks() -> Iterator[bytes]:
+            yield b'{"dataset": {"name": "seed_linear"}, "padding": "'
+            for _ in range(1000):
+                yield b"x" * 1024
+
+        response = httpx.post(
+            f"{d.base_url}/v1/jobs", content=chunks(), headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 413
+        assert d.client.get("/v1/jobs").json()["items"] == []

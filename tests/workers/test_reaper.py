@@ -1,0 +1,76 @@
+"""One reaper sweep at a chosen clock, on both stores."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from api_schemas import JobStatus
+from service.config import Settings
+from service.db import make_engine, utcnow
+from service.jobs.attempts import AttemptStore
+from service.jobs.store import JobStore
+from tests.factories import create_job
+from workers.reaper import sweep
+
+
+def setup(settings: Settings) -> tuple[JobStore, AttemptStore, Settings]:
+    engine = make_engine(settings)
+    policy = Settings.model_validate(
+        {**settings.model_dump(), "stale_after_seconds": 30, "max_attempts": 2}
+    )
+    return JobStore(engine), AttemptStore(engine), policy
+
+
+def test_a_silent_job_is_requeued_then_failed_at_the_attempt_limit(settings: Settings) -> None:
+    jobs, attempts, policy = setup(settings)
+    job = create_job(jobs)
+    attempts.claim(job.id, "w/1")
+    published: list[str] = []
+    assert sweep(attempts, published.append, policy, utcnow() + timedelta(seconds=10)) == {}
+    later = utcnow() + timedelta(seconds=31)
+    assert sweep(attempts, published.append, policy, later) == {"requeued": 1, "published": 1}
+    assert published == [job.id]
+    attempts.claim(job.id, "w/2")
+    assert sweep(attempts, published.append, policy, later + timedelta(seconds=31)) == {
+        "worker_lost": 1
+    }
+    failed = jobs.get(job.id)
+    assert failed is not None and (failed.status, failed.error_code) == ("failed", "worker_lost")
+
+
+def test_a_silent_job_being_cancelled_is_cancelled(settings: Settings) -> None:
+    jobs, attempts, policy = setup(settings)
+    job = create_job(jobs)
+    attempts.claim(job.id, "w/1")
+    jobs.request_cancel(job.id, job.owner)
+    assert sweep(attempts, lambda _: None, policy, utcnow() + timedelta(seconds=31)) == {
+        "cancelled": 1
+    }
+    assert (jobs.get(job.id) or job).status == JobStatus.cancelled
+
+
+def test_a_job_stuck_past_its_time_limit_fails(settings: Settings) -> None:
+    jobs, attempts, policy = setup(settings)
+    job = create_job(jobs)  # max_seconds=60
+    attempts.claim(job.id, "w/1")
+    attempts.checkpoint(job.id, 1)
+    assert sweep(attempts, lambda _: None, policy, utcnow() + timedelta(seconds=91)) == {
+        "timed_out": 1
+    }
+    assert (jobs.get(job.id) or job).error_code == "time_limit"
+
+
+def test_unpublished_jobs_are_published_until_the_broker_refuses(settings: Settings) -> None:
+    jobs, attempts, policy = setup(settings)
+    first, second = create_job(jobs), create_job(jobs)
+    jobs.clear_published(first.id)
+    jobs.clear_published(second.id)
+
+    def broker_down(job_id: str) -> None:
+        raise ConnectionError("broker down")
+
+    assert sweep(attempts, broker_down, policy) == {}
+    published: list[str] = []
+    assert sweep(attempts, published.append, policy) == {"published": 2}
+    assert published == [first.id, second.id]
+    assert sweep(attempts, published.append, policy) == {}  # published just now
