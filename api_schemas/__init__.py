@@ -14,8 +14,26 @@ from api_schemas.jobs import (
     JobStatus,
     Split,
 )
-from api_schemas.models import LinearRegressionSpec, LogisticRegressionSpec, ModelSpec
-from api_schemas.regularizers import L1, L2, PENALTY_KINDS, ElasticNet, Regularizer
+from api_schemas.models import (
+    NETWORK_KINDS,
+    CNNSpec,
+    LinearRegressionSpec,
+    LogisticRegressionSpec,
+    MLPSpec,
+    ModelSpec,
+)
+from api_schemas.regularizers import (
+    L1,
+    L2,
+    PENALTY_KINDS,
+    BatchNorm,
+    DataAugmentation,
+    Dropout,
+    EarlyStopping,
+    ElasticNet,
+    Regularizer,
+    WeightDecay,
+)
 from api_schemas.results import (
     ArtifactRef,
     ClassificationMetrics,
@@ -23,21 +41,29 @@ from api_schemas.results import (
     FitReport,
     JobResult,
     Metrics,
+    NetworkSummary,
     RegressionMetrics,
     TrainingSummary,
 )
+from api_schemas.training import TrainingSpec
 
 __all__ = [
     "L1",
     "L2",
+    "NETWORK_KINDS",
     "PENALTY_KINDS",
     "ArtifactRef",
+    "BatchNorm",
+    "CNNSpec",
     "ClassificationMetrics",
     "Coefficients",
+    "DataAugmentation",
     "DatasetInfo",
     "DatasetList",
     "DatasetParam",
     "DatasetRef",
+    "Dropout",
+    "EarlyStopping",
     "ElasticNet",
     "ErrorBody",
     "FieldError",
@@ -54,12 +80,16 @@ __all__ = [
     "JobStatus",
     "LinearRegressionSpec",
     "LogisticRegressionSpec",
+    "MLPSpec",
     "Metrics",
     "ModelSpec",
+    "NetworkSummary",
     "RegressionMetrics",
     "Regularizer",
     "Split",
     "TaskType",
+    "TrainingSpec",
     "TrainingSummary",
     "ValidationErrorBody",
+    "WeightDecay",
 ]

@@ -36,6 +36,9 @@ class DatasetInfo(BaseModel):
     rows: int = Field(description="Rows with the default parameters.")
     features: int = Field(description="Features with the default parameters.")
     classes: int | None = None
+    image_shape: list[int] | None = Field(
+        None, description="[channels, height, width] of an image dataset (a CNN can take it)."
+    )
     description: str
     params: list[DatasetParam] = Field(default_factory=list)
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api_schemas.datasets import DatasetRef
 from api_schemas.models import ModelSpec
 from api_schemas.regularizers import Regularizer
+from api_schemas.training import TrainingSpec
 
 
 class Split(BaseModel):
@@ -38,6 +39,11 @@ class JobCreate(BaseModel):
     split: Split = Field(default_factory=Split)
     baseline: bool = Field(
         True, description="Also fit the same model without regularization and report both."
+    )
+    training: TrainingSpec | None = Field(
+        None,
+        description="Loop settings for networks and the torch engine; defaults apply when "
+        "omitted. Refused for scikit-learn models.",
     )
     max_seconds: int | None = Field(
         None,

@@ -11,6 +11,14 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Engine = Literal["sklearn", "torch"]
+ENGINE_DESCRIPTION = (
+    "sklearn: scikit-learn's estimator. torch: the same objective minimised with PyTorch "
+    "(closed form, proximal gradient or L-BFGS; on a GPU where there is one); its "
+    "coefficients agree with scikit-learn's to about 1e-4 relative."
+)
+
+
 class LinearRegressionSpec(_Spec):
     """Least squares; with l1/l2/elastic_net it is scikit-learn's Lasso/Ridge/ElasticNet.
 
@@ -19,6 +27,7 @@ class LinearRegressionSpec(_Spec):
     """
 
     kind: Literal["linear_regression"] = "linear_regression"
+    engine: Engine = Field("sklearn", description=ENGINE_DESCRIPTION)
     fit_intercept: bool = True
     max_iter: int | None = Field(None, ge=1, le=1_000_000)
     tol: float | None = Field(None, gt=0, allow_inf_nan=False)
@@ -36,10 +45,42 @@ class LogisticRegressionSpec(_Spec):
     """
 
     kind: Literal["logistic_regression"] = "logistic_regression"
+    engine: Engine = Field("sklearn", description=ENGINE_DESCRIPTION)
     fit_intercept: bool = True
     max_iter: int = Field(100, ge=1, le=1_000_000)
     tol: float = Field(1e-4, gt=0, allow_inf_nan=False)
     solver: LogisticSolver | None = None
 
 
-ModelSpec = Annotated[LinearRegressionSpec | LogisticRegressionSpec, Field(discriminator="kind")]
+Activation = Literal["relu", "tanh", "gelu"]
+
+
+class MLPSpec(_Spec):
+    """A fully connected network for tables: Linear → [BatchNorm] → activation →
+    [Dropout] for each hidden layer, then a Linear output (regression or classes)."""
+
+    kind: Literal["mlp"] = "mlp"
+    hidden: list[int] = Field(
+        default_factory=lambda: [64, 64], min_length=1, max_length=16, description="Widths."
+    )
+    activation: Activation = "relu"
+
+
+class CNNSpec(_Spec):
+    """The article's CNN by default: conv 32 → pool → conv 64 → pool → fc 128 → classes
+    (3x3 convolutions with padding 1, 2x2 max pools), adapting to the image size and
+    channels. Dropout goes after the hidden fully connected layer, as in the article;
+    batch_norm after each convolution and the hidden fully connected layer."""
+
+    kind: Literal["cnn"] = "cnn"
+    channels: list[int] = Field(default_factory=lambda: [32, 64], min_length=1, max_length=6)
+    fc: int = Field(128, ge=1, le=65_536, description="Width of the hidden dense layer.")
+
+
+ModelSpec = Annotated[
+    LinearRegressionSpec | LogisticRegressionSpec | MLPSpec | CNNSpec,
+    Field(discriminator="kind"),
+]
+
+#: Models trained by a PyTorch loop (with ``training`` settings and epochs).
+NETWORK_KINDS: frozenset[str] = frozenset({"mlp", "cnn"})

@@ -48,7 +48,61 @@ class ElasticNet(_Spec):
     l1_ratio: float = Field(0.5, ge=0.0, le=1.0, allow_inf_nan=False)
 
 
-Regularizer = Annotated[L1 | L2 | ElasticNet, Field(discriminator="kind")]
+class Dropout(_Spec):
+    """Zero each unit of a hidden layer with probability ``rate`` while training (and scale
+    the rest by 1/(1-rate)); nothing is dropped at evaluation."""
+
+    kind: Literal["dropout"] = "dropout"
+    rate: float = Field(0.5, ge=0.0, lt=1.0, allow_inf_nan=False)
+
+
+class WeightDecay(_Spec):
+    """Shrink weights every step. ``decoupled`` (AdamW-style): w ← w - lr·alpha·w after the
+    optimizer's step, independent of the gradient's scaling. Coupled: alpha·w is added to
+    the gradient, the same as an L2 penalty (alpha/2)·‖w‖², which Adam then rescales per
+    weight. Biases and normalization parameters are never decayed."""
+
+    kind: Literal["weight_decay"] = "weight_decay"
+    alpha: Strength
+    decoupled: bool = True
+
+
+class EarlyStopping(_Spec):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs,
+    and (``restore_best``) go back to the best epoch's weights."""
+
+    kind: Literal["early_stopping"] = "early_stopping"
+    patience: int = Field(5, ge=1, le=10_000)
+    min_delta: float = Field(0.0, ge=0.0, allow_inf_nan=False)
+    monitor: Literal["val_loss", "val_accuracy", "val_r2"] = "val_loss"
+    restore_best: bool = True
+
+
+class BatchNorm(_Spec):
+    """Batch normalization after each hidden layer (MLP) or convolution (CNN)."""
+
+    kind: Literal["batch_norm"] = "batch_norm"
+
+
+class DataAugmentation(_Spec):
+    """Random changes to each training batch, made on the training device.
+
+    Images: a random crop after zero ``crop_padding`` pixels on each side, a horizontal
+    flip with probability ``flip_probability``, a rotation uniform in
+    ±``rotation_degrees``. Tables: Gaussian noise of ``noise_std`` (in the units of the
+    inputs) added to the features."""
+
+    kind: Literal["data_augmentation"] = "data_augmentation"
+    crop_padding: int = Field(0, ge=0, le=16)
+    flip_probability: float = Field(0.0, ge=0.0, le=1.0)
+    rotation_degrees: float = Field(0.0, ge=0.0, le=180.0)
+    noise_std: float = Field(0.0, ge=0.0, allow_inf_nan=False)
+
+
+Regularizer = Annotated[
+    L1 | L2 | ElasticNet | Dropout | WeightDecay | EarlyStopping | BatchNorm | DataAugmentation,
+    Field(discriminator="kind"),
+]
 
 #: Kinds that are a penalty on the weights; a linear model takes at most one.
 PENALTY_KINDS: frozenset[str] = frozenset({"l1", "l2", "elastic_net"})

@@ -39,10 +39,29 @@ class Coefficients(BaseModel):
     n_nonzero: int = Field(description="Coefficients that are exactly non-zero (all classes).")
 
 
+class NetworkSummary(BaseModel):
+    """How a PyTorch training run went."""
+
+    device: str = Field(description="Where it trained, e.g. cpu or cuda:0.")
+    epochs_run: int
+    best_epoch: int = Field(description="The epoch with the best monitored validation metric.")
+    stopped_early: bool
+    restored_best: bool = Field(description="The reported model has the best epoch's weights.")
+    gap_metric: str = Field(description="accuracy for classification, r2 for regression.")
+    generalization_gap: float | None = Field(
+        description="train - test of gap_metric (train - validation without test rows): how "
+        "much the model prefers the data it saw."
+    )
+    parameters: int
+
+
 class FitReport(BaseModel):
-    estimator: str = Field(description="The scikit-learn estimator that was fitted, with params.")
+    estimator: str = Field(description="What was fitted, with its parameters.")
     metrics: Metrics
-    coefficients: Coefficients
+    coefficients: Coefficients | None = Field(
+        None, description="Linear models only; networks report weight norms in the history."
+    )
+    network: NetworkSummary | None = None
     fit_seconds: float
     warnings: list[str] = Field(default_factory=list)
 
@@ -62,7 +81,8 @@ class TrainingSummary(BaseModel):
     n_test: int
     classes: list[str] | None = None
     metrics: Metrics
-    coefficients: Coefficients
+    coefficients: Coefficients | None = Field(description="Linear models only.")
+    network: NetworkSummary | None = Field(None, description="Networks only.")
     estimator: str
     fit_seconds: float
     warnings: list[str] = Field(default_factory=list)

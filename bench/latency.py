@@ -99,13 +99,13 @@ def measure_service(settings: Settings, folder: Path, n: int) -> tuple[list[floa
     return to_start, to_done
 
 
-def measure_in_process(n: int) -> list[float]:
+def measure_in_process(n: int, data_dir: Path) -> list[float]:
     spec = JobCreate.model_validate(L1_JOB)
-    train(spec)  # warm-up: imports, font cache
+    train(spec, data_dir)  # warm-up: imports, font cache
     samples = []
     for _ in range(n):
         started = time.perf_counter()
-        train(spec)
+        train(spec, data_dir)
         samples.append(time.perf_counter() - started)
     return samples
 
@@ -137,7 +137,7 @@ def main() -> None:
         upgrade_database(settings)
         floor = measure_floor(settings, folder, args.jobs)
         to_start, to_done = measure_service(settings, folder, args.jobs)
-        in_process = measure_in_process(args.jobs)
+        in_process = measure_in_process(args.jobs, settings.data_dir)
     print(f"{args.jobs} samples each; Redis broker, PostgreSQL store, one prefork worker\n")
     report("POST /v1/jobs -> job started", to_start, floor, "apply_async -> no-op started")
     report(

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from api_schemas import JobCreate
 from service.api.auth import ANONYMOUS
 from service.jobs.store import JobStore
 from service.tables import Job
 from tests.reference import L1_JOB
+from workers.datasets import write_idx
 
 
 def job_body(**changes: Any) -> dict[str, Any]:
@@ -22,3 +26,22 @@ def job_body(**changes: Any) -> dict[str, Any]:
 def create_job(store: JobStore, owner: str = ANONYMOUS, **changes: Any) -> Job:
     """A queued job row, as POST /v1/jobs stores it."""
     return store.create(JobCreate.model_validate(job_body(**changes)), owner=owner, max_seconds=60)
+
+
+def write_fashion_mnist(
+    data_dir: Path, n_train: int = 600, n_test: int = 200, seed: int = 0
+) -> Path:
+    """Small FashionMNIST-format IDX files: 28x28 uint8 images whose class decides where
+    a bright bar sits, plus noise, so that a CNN can learn them in a few epochs."""
+    rng = np.random.default_rng(seed)
+    folder = data_dir / "fashion_mnist"
+    folder.mkdir(parents=True, exist_ok=True)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+        for i, label in enumerate(labels):
+            row = 2 + int(label) * 2
+            images[i, row : row + 3, 4:24] = 230
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    return folder

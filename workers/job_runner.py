@@ -62,7 +62,7 @@ def run_job(ctx: WorkerContext, job_id: str, worker: str) -> Outcome:
         try:
             spec = JobCreate.model_validate(job.spec)
             check_job_spec(spec)
-            output = train(spec, callbacks)
+            output = train(spec, ctx.settings.data_dir, callbacks)
         except StopTrainingError as stop:
             return _stopped(ctx, job, stop)
         except (ValidationError, SpecError) as exc:

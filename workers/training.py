@@ -4,6 +4,7 @@ and a benchmark can call in-process."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,9 @@ def split_dataset(dataset: Dataset, spec: JobCreate) -> SplitData:
     return SplitData(X_train, y_train, X_test, y_test, dataset.feature_names)
 
 
-def train(spec: JobCreate, callbacks: TrainingCallback | None = None) -> TrainingOutput:
+def train(
+    spec: JobCreate, data_dir: Path, callbacks: TrainingCallback | None = None
+) -> TrainingOutput:
     """Load, split, fit (and fit the baseline), draw. ``callbacks`` hear of each
     finished stage and may stop the job between stages."""
     loop = callbacks or TrainingCallback()
@@ -64,7 +67,7 @@ def train(spec: JobCreate, callbacks: TrainingCallback | None = None) -> Trainin
         steps += 1
         loop.on_step_end(Step(steps, total, name, data=data))
 
-    dataset = load_dataset(spec.dataset)
+    dataset = load_dataset(spec.dataset, data_dir)
     data = split_dataset(dataset, spec)
     n_classes = len(np.unique(data.y_train)) if dataset.task == "classification" else 0
     if dataset.task == "classification" and n_classes < 2:
@@ -105,7 +108,7 @@ def stage_summary(report: FitReport) -> dict[str, Any]:
     return {
         "estimator": report.estimator,
         "metrics": report.metrics.model_dump(mode="json"),
-        "n_nonzero": report.coefficients.n_nonzero,
+        "n_nonzero": report.coefficients.n_nonzero if report.coefficients else None,
         "fit_seconds": report.fit_seconds,
     }
 

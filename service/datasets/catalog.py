@@ -62,6 +62,8 @@ class BuiltinDataset:
     shape: Callable[[Mapping[str, float | int]], Shape]
     params: tuple[ParamSpec, ...] = ()
     check: Callable[[Mapping[str, float | int]], None] = field(default=lambda _p: None)
+    #: (channels, height, width) for image datasets, which a CNN can take.
+    image_shape: tuple[int, int, int] | None = None
 
     def resolve_params(self, given: Mapping[str, float | int]) -> dict[str, float | int]:
         """Defaults filled in, each value checked; raises DatasetParamError."""
@@ -78,7 +80,7 @@ class BuiltinDataset:
         }
         self.check(resolved)
         shape = self.shape(resolved)
-        if shape.rows * shape.features > MAX_CELLS:
+        if self.params and shape.rows * shape.features > MAX_CELLS:
             raise DatasetParamError(
                 "n_samples", f"{self.name} would have more than {MAX_CELLS:,} cells"
             )
@@ -92,6 +94,7 @@ class BuiltinDataset:
             rows=shape.rows,
             features=shape.features,
             classes=shape.classes,
+            image_shape=list(self.image_shape) if self.image_shape else None,
             description=self.description,
             params=[
                 DatasetParam(
@@ -207,6 +210,18 @@ BUILTIN_DATASETS: dict[str, BuiltinDataset] = {
             task="classification",
             description="scikit-learn's 8x8 handwritten digits (10 classes, 64 pixels).",
             shape=_fixed(1797, 64, 10),
+            image_shape=(1, 8, 8),
+        ),
+        BuiltinDataset(
+            name="fashion_mnist",
+            task="classification",
+            description="Zalando's FashionMNIST, the article's CNN data: 60,000 training and "
+            "10,000 test images of 28x28, 10 classes, read from the standard IDX files "
+            "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz,"
+            " t10k-labels-idx1-ubyte.gz) in <REGULAB_DATA_DIR>/fashion_mnist/. It always uses "
+            "its own test set; test_fraction does not apply.",
+            shape=_fixed(70000, 784, 10),
+            image_shape=(1, 28, 28),
         ),
     )
 }

@@ -7,16 +7,33 @@ error shape for both kinds of 422.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
-from api_schemas import PENALTY_KINDS, JobCreate, LogisticRegressionSpec
-from service.datasets.catalog import BUILTIN_DATASETS, DatasetParamError
+from api_schemas import (
+    NETWORK_KINDS,
+    PENALTY_KINDS,
+    DataAugmentation,
+    EarlyStopping,
+    JobCreate,
+    LogisticRegressionSpec,
+)
+from service.datasets.catalog import BUILTIN_DATASETS, BuiltinDataset, DatasetParamError
 
-#: Which regularizer kinds each model takes.
-MODEL_REGULARIZERS: dict[str, frozenset[str]] = {
-    "linear_regression": PENALTY_KINDS,
-    "logistic_regression": PENALTY_KINDS,
+NETWORK_REGULARIZERS = PENALTY_KINDS | {
+    "dropout",
+    "weight_decay",
+    "early_stopping",
+    "batch_norm",
+    "data_augmentation",
 }
-MODEL_TASK = {"linear_regression": "regression", "logistic_regression": "classification"}
+#: The task each model fits; None for either.
+MODEL_TASK = {
+    "linear_regression": "regression",
+    "logistic_regression": "classification",
+    "mlp": None,
+    "cnn": "classification",
+}
+IMAGE_AUGMENTATIONS = ("crop_padding", "flip_probability", "rotation_degrees")
 
 #: Which penalties each logistic-regression solver supports ("none" = no penalty).
 SOLVER_PENALTIES: dict[str, frozenset[str]] = {
@@ -38,7 +55,24 @@ class SpecError(ValueError):
         self.message = message
 
 
+def uses_torch(spec: JobCreate) -> bool:
+    return spec.model.kind in NETWORK_KINDS or getattr(spec.model, "engine", None) == "torch"
+
+
+def accepted_regularizers(spec: JobCreate) -> frozenset[str]:
+    return NETWORK_REGULARIZERS if spec.model.kind in NETWORK_KINDS else PENALTY_KINDS
+
+
 def check_job_spec(spec: JobCreate) -> None:
+    dataset, params = _check_dataset(spec)
+    _check_model(spec, dataset)
+    _check_regularizers(spec, dataset)
+    _check_training(spec)
+    _check_solver(spec, dataset, params)
+    _check_split(spec, dataset, params)
+
+
+def _check_dataset(spec: JobCreate) -> tuple[BuiltinDataset, Mapping[str, float | int]]:
     dataset = BUILTIN_DATASETS.get(spec.dataset.name)
     if dataset is None:
         names = ", ".join(sorted(BUILTIN_DATASETS))
@@ -46,28 +80,54 @@ def check_job_spec(spec: JobCreate) -> None:
             ("dataset", "name"), f"unknown dataset {spec.dataset.name!r}; built-in: {names}"
         )
     try:
-        params = dataset.resolve_params(spec.dataset.params)
+        return dataset, dataset.resolve_params(spec.dataset.params)
     except DatasetParamError as exc:
         raise SpecError(("dataset", "params", exc.param), str(exc)) from exc
 
+
+def _check_model(spec: JobCreate, dataset: BuiltinDataset) -> None:
     kind = spec.model.kind
-    if MODEL_TASK[kind] != dataset.task:
+    task = MODEL_TASK[kind]
+    if task is not None and task != dataset.task:
         raise SpecError(
             ("model", "kind"),
-            f"{kind} needs a {MODEL_TASK[kind]} dataset; {dataset.name} is a "
-            f"{dataset.task} dataset",
+            f"{kind} needs a {task} dataset; {dataset.name} is a {dataset.task} dataset",
+        )
+    if kind == "cnn" and dataset.image_shape is None:
+        images = ", ".join(n for n, d in BUILTIN_DATASETS.items() if d.image_shape)
+        raise SpecError(
+            ("model", "kind"), f"cnn needs an image dataset ({images}); {dataset.name} is a table"
         )
 
+
+def _check_regularizers(spec: JobCreate, dataset: BuiltinDataset) -> None:
+    kind = spec.model.kind
+    accepted = accepted_regularizers(spec)
+    seen: dict[str, int] = {}
     penalties: list[int] = []
     for index, regularizer in enumerate(spec.regularizers):
-        if regularizer.kind not in MODEL_REGULARIZERS[kind]:
+        loc: tuple[str | int, ...] = ("regularizers", index)
+        if regularizer.kind not in accepted:
             raise SpecError(
-                ("regularizers", index, "kind"),
-                f"{kind} does not take {regularizer.kind}; it takes "
-                f"{', '.join(sorted(MODEL_REGULARIZERS[kind]))}",
+                (*loc, "kind"),
+                f"{kind} does not take {regularizer.kind}; it takes {', '.join(sorted(accepted))}",
             )
+        if regularizer.kind in seen:
+            raise SpecError(
+                loc, f"{regularizer.kind} is given twice (first at {seen[regularizer.kind]})"
+            )
+        seen[regularizer.kind] = index
         if regularizer.kind in PENALTY_KINDS:
             penalties.append(index)
+        if isinstance(regularizer, DataAugmentation):
+            _check_augmentation(regularizer, loc, dataset, kind)
+        if isinstance(regularizer, EarlyStopping):
+            wanted = "val_r2" if dataset.task == "classification" else "val_accuracy"
+            if regularizer.monitor == wanted:
+                raise SpecError(
+                    (*loc, "monitor"),
+                    f"{regularizer.monitor} is not measured for a {dataset.task} dataset",
+                )
     if len(penalties) > 1:
         raise SpecError(
             ("regularizers", penalties[1]),
@@ -75,22 +135,65 @@ def check_job_spec(spec: JobCreate) -> None:
             "L1 and L2",
         )
 
-    if isinstance(spec.model, LogisticRegressionSpec) and spec.model.solver is not None:
-        penalty = spec.regularizers[penalties[0]].kind if penalties else "none"
-        solver = spec.model.solver
-        if penalty not in SOLVER_PENALTIES[solver]:
-            raise SpecError(
-                ("model", "solver"),
-                f"solver {solver} does not support penalty {penalty}; "
-                f"it supports {', '.join(sorted(SOLVER_PENALTIES[solver]))}",
-            )
-        classes = dataset.shape(params).classes or 2
-        if solver == "liblinear" and classes > 2:
-            raise SpecError(
-                ("model", "solver"),
-                f"solver liblinear fits binary targets only; {dataset.name} has {classes} classes",
-            )
 
+def _check_augmentation(
+    augmentation: DataAugmentation, loc: tuple[str | int, ...], dataset: BuiltinDataset, kind: str
+) -> None:
+    image_changes = [p for p in IMAGE_AUGMENTATIONS if getattr(augmentation, p)]
+    if image_changes and (kind != "cnn" or dataset.image_shape is None):
+        raise SpecError(
+            (*loc, image_changes[0]),
+            f"{image_changes[0]} augments images; a {kind} on {dataset.name} takes noise_std",
+        )
+    if not image_changes and augmentation.noise_std == 0:
+        raise SpecError(
+            loc, "data_augmentation changes nothing: set noise_std or an image augmentation"
+        )
+
+
+def _check_training(spec: JobCreate) -> None:
+    if spec.training is not None and not uses_torch(spec):
+        raise SpecError(
+            ("training",),
+            "training settings apply to networks (mlp, cnn) and to engine torch; "
+            f"{spec.model.kind} runs on scikit-learn",
+        )
+    stopping = [r for r in spec.regularizers if isinstance(r, EarlyStopping)]
+    if stopping and spec.training is not None and spec.training.validation_fraction == 0:
+        raise SpecError(
+            ("training", "validation_fraction"),
+            "early_stopping watches validation metrics: validation_fraction must be above 0",
+        )
+
+
+def _check_solver(
+    spec: JobCreate, dataset: BuiltinDataset, params: Mapping[str, float | int]
+) -> None:
+    if not isinstance(spec.model, LogisticRegressionSpec) or spec.model.solver is None:
+        return
+    if spec.model.engine == "torch":
+        raise SpecError(
+            ("model", "solver"), "solver chooses a scikit-learn solver (engine sklearn)"
+        )
+    penalty = next((r.kind for r in spec.regularizers if r.kind in PENALTY_KINDS), "none")
+    solver = spec.model.solver
+    if penalty not in SOLVER_PENALTIES[solver]:
+        raise SpecError(
+            ("model", "solver"),
+            f"solver {solver} does not support penalty {penalty}; "
+            f"it supports {', '.join(sorted(SOLVER_PENALTIES[solver]))}",
+        )
+    classes = dataset.shape(params).classes or 2
+    if solver == "liblinear" and classes > 2:
+        raise SpecError(
+            ("model", "solver"),
+            f"solver liblinear fits binary targets only; {dataset.name} has {classes} classes",
+        )
+
+
+def _check_split(
+    spec: JobCreate, dataset: BuiltinDataset, params: Mapping[str, float | int]
+) -> None:
     rows = dataset.shape(params).rows
     fraction = spec.split.test_fraction
     n_test = math.ceil(rows * fraction) if fraction > 0 else 0

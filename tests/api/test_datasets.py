@@ -14,6 +14,7 @@ def test_lists_every_built_in_dataset_with_task_and_size(client: TestClient) -> 
         "iris",
         "wine",
         "digits",
+        "fashion_mnist",
     }
     assert items["seed_linear"] | {"params": None} == {
         "name": "seed_linear",
@@ -21,6 +22,7 @@ def test_lists_every_built_in_dataset_with_task_and_size(client: TestClient) -> 
         "rows": 100,
         "features": 1,
         "classes": None,
+        "image_shape": None,
         "description": items["seed_linear"]["description"],
         "params": None,
     }
@@ -31,3 +33,8 @@ def test_lists_every_built_in_dataset_with_task_and_size(client: TestClient) -> 
         "seed",
     }
     assert (items["iris"]["task"], items["iris"]["classes"]) == ("classification", 3)
+    assert items["digits"]["image_shape"] == [1, 8, 8]
+    assert (items["fashion_mnist"]["rows"], items["fashion_mnist"]["image_shape"]) == (
+        70000,
+        [1, 28, 28],
+    )

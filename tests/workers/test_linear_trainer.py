@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -91,7 +92,7 @@ def test_multiclass_logistic_reports_a_row_per_class_and_matches_scikit_learn() 
         regularizers=[{"kind": "l2", "alpha": 2.0}],
         split={"test_fraction": 0.3, "seed": 1},
     )
-    data = split_dataset(load_dataset(job.dataset), job)
+    data = split_dataset(load_dataset(job.dataset, Path(".")), job)
     report = fit_and_report(build_estimator(job, penalty_of(job), 3), data)
     reference = LogisticRegression(C=0.5, max_iter=500, random_state=1)
     reference.fit(data.X_train, data.y_train)
@@ -110,7 +111,7 @@ def test_convergence_warnings_reach_the_report() -> None:
 
 def test_lasso_zeros_are_counted() -> None:
     job = spec(dataset={"name": "sparse_regression"}, regularizers=[{"kind": "l1", "alpha": 5.0}])
-    data = split_dataset(load_dataset(job.dataset), job)
+    data = split_dataset(load_dataset(job.dataset, Path(".")), job)
     report = fit_and_report(build_estimator(job, penalty_of(job), 0), data)
     coef = np.asarray(report.coefficients.coef)
     assert 0 < report.coefficients.n_nonzero == np.count_nonzero(coef) < coef.size

@@ -29,7 +29,6 @@ from api_schemas import (
     LinearRegressionSpec,
     LogisticRegressionSpec,
     Metrics,
-    Regularizer,
 )
 from api_schemas import (
     ElasticNet as ElasticNetSpec,
@@ -44,10 +43,11 @@ class DataError(ValueError):
 
 
 def penalty_of(spec: JobCreate) -> Penalty | None:
-    penalties: list[Regularizer] = [
-        r for r in spec.regularizers if r.kind in {"l1", "l2", "elastic_net"}
-    ]
-    return penalties[0] if penalties else None
+    """The job's weight penalty; validation allows at most one."""
+    for regularizer in spec.regularizers:
+        if isinstance(regularizer, L1 | L2 | ElasticNetSpec):
+            return regularizer
+    return None
 
 
 def _optional(**params: Any) -> dict[str, Any]:
