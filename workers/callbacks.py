@@ -47,6 +47,17 @@ class CallbackList(TrainingCallback):
             callback.on_step_end(step)
 
 
+class Progress:
+    """Numbers a job's finished steps and hands each to the callbacks."""
+
+    def __init__(self, callbacks: TrainingCallback, total: int | None) -> None:
+        self.callbacks, self.total, self.steps = callbacks, total, 0
+
+    def done(self, name: str, kind: str = "stage", **data: Any) -> None:
+        self.steps += 1
+        self.callbacks.on_step_end(Step(self.steps, self.total, name, kind, data))
+
+
 class StoreCheckpoint(TrainingCallback):
     """Persist the step (history row, progress, heartbeat) and obey stop requests."""
 

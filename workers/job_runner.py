@@ -20,7 +20,8 @@ from service.jobs.validation import SpecError, check_job_spec
 from workers.callbacks import CallbackList, StopTrainingError, StoreCheckpoint, TimeLimit
 from workers.heartbeat import Heartbeat
 from workers.trainers.linear import DataError
-from workers.training import TrainingOutput, train
+from workers.training import train
+from workers.training_files import TrainingOutput
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ BASELINE = "tab:red"
 DATA = "tab:blue"
 
 
-def _png(figure: Figure) -> bytes:
+def png(figure: Figure) -> bytes:
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     # Constrained layout already fits the labels; bbox_inches="tight" would draw twice.
@@ -54,7 +54,7 @@ def render_fit_comparison(
         ax.set_title(title)
         ax.legend(loc="upper left")
     axes[0].set_ylabel("y")
-    return _png(figure)
+    return png(figure)
 
 
 def _bars(ax: Axes, names: Sequence[str], series: list[tuple[np.ndarray, str, str]]) -> None:
@@ -87,7 +87,7 @@ def render_coefficients(
             series.insert(0, (baseline, BASELINE, "Without regularization"))
         _bars(ax, feature_names, series)
         ax.set_title("Coefficients with and without regularization")
-        return _png(figure)
+        return png(figure)
 
     matrices = [(regularized, regularized_label)]
     if baseline is not None:
@@ -106,7 +106,7 @@ def render_coefficients(
         ax.set_yticks(range(matrix.shape[0]), class_names or range(matrix.shape[0]))
         ax.set_xticks(range(len(feature_names)), feature_names, rotation=90, fontsize=7)
         figure.colorbar(image, ax=ax, label="coefficient")
-    return _png(figure)
+    return png(figure)
 
 
 def render_confusion_matrices(
@@ -125,4 +125,4 @@ def render_confusion_matrices(
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
         ax.set_title(f"{title} ({split})")
-    return _png(figure)
+    return png(figure)

@@ -3,19 +3,18 @@ and a benchmark can call in-process."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import train_test_split
 
+from api_schemas import NETWORK_KINDS, FitReport, JobCreate, TrainingSummary
 from api_schemas import ElasticNet as ElasticNetSpec
-from api_schemas import FitReport, JobCreate, TrainingSummary
 from workers import plots
-from workers.callbacks import Step, TrainingCallback
+from workers.callbacks import Progress, TrainingCallback
 from workers.datasets import Dataset, load_dataset
+from workers.network_training import network_steps, train_network
 from workers.trainers.linear import (
     DataError,
     Penalty,
@@ -24,24 +23,14 @@ from workers.trainers.linear import (
     fit_and_report,
     penalty_of,
 )
-
-PNG = "image/png"
-
-
-@dataclass(frozen=True)
-class ArtifactFile:
-    name: str
-    media_type: str
-    data: bytes
-
-
-@dataclass(frozen=True)
-class TrainingOutput:
-    summary: TrainingSummary
-    files: list[ArtifactFile]
+from workers.training_files import PNG, ArtifactFile, TrainingOutput, confusion_figure
 
 
 def split_dataset(dataset: Dataset, spec: JobCreate) -> SplitData:
+    if dataset.X_test is not None and dataset.y_test is not None:  # it brings its test set
+        return SplitData(
+            dataset.X, dataset.y, dataset.X_test, dataset.y_test, dataset.feature_names
+        )
     fraction = spec.split.test_fraction
     if fraction == 0:
         return SplitData(dataset.X, dataset.y, None, None, dataset.feature_names)
@@ -54,44 +43,49 @@ def split_dataset(dataset: Dataset, spec: JobCreate) -> SplitData:
 def train(
     spec: JobCreate, data_dir: Path, callbacks: TrainingCallback | None = None
 ) -> TrainingOutput:
-    """Load, split, fit (and fit the baseline), draw. ``callbacks`` hear of each
-    finished stage and may stop the job between stages."""
-    loop = callbacks or TrainingCallback()
-    penalty = penalty_of(spec)
-    with_baseline = spec.baseline and penalty is not None
-    total = 4 if with_baseline else 3
-    steps = 0
-
-    def finished(name: str, **data: Any) -> None:
-        nonlocal steps
-        steps += 1
-        loop.on_step_end(Step(steps, total, name, data=data))
-
+    """Load and split the data, then fit (and fit the baseline) and draw. ``callbacks``
+    hear of each finished step and may stop the job between steps."""
     dataset = load_dataset(spec.dataset, data_dir)
     data = split_dataset(dataset, spec)
-    n_classes = len(np.unique(data.y_train)) if dataset.task == "classification" else 0
-    if dataset.task == "classification" and n_classes < 2:
+    if dataset.task == "classification" and len(np.unique(data.y_train)) < 2:
         raise DataError("the training split holds a single class; lower test_fraction")
+    network = spec.model.kind in NETWORK_KINDS
+    total = network_steps(spec) if network else (4 if linear_baseline(spec) else 3)
+    progress = Progress(callbacks or TrainingCallback(), total)
     n_test = 0 if data.y_test is None else len(data.y_test)
-    finished("load_data", n_train=len(data.y_train), n_test=n_test, features=dataset.X.shape[1])
+    progress.done(
+        "load_data", n_train=len(data.y_train), n_test=n_test, features=data.X_train.shape[1]
+    )
+    if network:
+        return train_network(spec, dataset, data, progress)
+    return train_linear(spec, dataset, data, progress)
 
+
+def linear_baseline(spec: JobCreate) -> bool:
+    return spec.baseline and penalty_of(spec) is not None
+
+
+def train_linear(
+    spec: JobCreate, dataset: Dataset, data: SplitData, progress: Progress
+) -> TrainingOutput:
+    penalty = penalty_of(spec)
+    n_classes = len(np.unique(data.y_train)) if dataset.task == "classification" else 0
     estimator = build_estimator(spec, penalty, n_classes)
     report = fit_and_report(estimator, data)
-    finished("fit_regularized", **stage_summary(report))
+    progress.done("fit_regularized", **stage_summary(report))
     baseline_estimator = None
     baseline: FitReport | None = None
-    if with_baseline:
+    if linear_baseline(spec):
         baseline_estimator = build_estimator(spec, None, n_classes)
         baseline = fit_and_report(baseline_estimator, data)
-        finished("fit_baseline", **stage_summary(baseline))
+        progress.done("fit_baseline", **stage_summary(baseline))
 
-    label = penalty_label(penalty)
-    files = render_figures(dataset, data, estimator, baseline_estimator, label)
-    finished("figures", files=[f.name for f in files])
+    files = render_figures(dataset, data, estimator, baseline_estimator, penalty_label(penalty))
+    progress.done("figures", files=[f.name for f in files])
     summary = TrainingSummary(
         task=dataset.task,
         n_train=len(data.y_train),
-        n_test=n_test,
+        n_test=0 if data.y_test is None else len(data.y_test),
         classes=dataset.target_names if dataset.task == "classification" else None,
         metrics=report.metrics,
         coefficients=report.coefficients,
@@ -163,22 +157,5 @@ def render_figures(
         )
     )
     if dataset.task == "classification" and dataset.target_names is not None:
-        on_test = data.X_test is not None and data.y_test is not None
-        X = data.X_test if on_test else data.X_train
-        y = data.y_test if on_test else data.y_train
-        labels = estimator.classes_
-        matrices = []
-        if baseline is not None:
-            matrices.append(
-                (confusion_matrix(y, baseline.predict(X), labels=labels), "Without regularization")
-            )
-        matrices.append((confusion_matrix(y, estimator.predict(X), labels=labels), label))
-        names = [dataset.target_names[int(c)] for c in labels]
-        files.append(
-            ArtifactFile(
-                "confusion_matrix.png",
-                PNG,
-                plots.render_confusion_matrices(matrices, names, "test" if on_test else "train"),
-            )
-        )
+        files.append(confusion_figure(dataset, data, estimator, baseline, label))
     return files

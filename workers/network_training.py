@@ -1,0 +1,221 @@
+"""A network job: train the regularized network (and the same network without
+regularization), report both, draw the curves, save the weights."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from api_schemas import (
+    FitReport,
+    JobCreate,
+    Metrics,
+    NetworkSummary,
+    TrainingSpec,
+    TrainingSummary,
+)
+from workers.callbacks import Progress
+from workers.datasets import Dataset
+from workers.evaluation import classification_metrics, regression_metrics
+from workers.network_figures import render_learning_curves, render_weight_histograms, runs_of
+from workers.plots import BASELINE, REGULARIZED
+from workers.trainers.linear import SplitData
+from workers.trainers.network_io import save_network
+from workers.trainers.network_trainer import NetworkConfig, NetworkTrainer
+from workers.trainers.networks import penalized_weights
+from workers.training_files import PNG, ArtifactFile, TrainingOutput, confusion_figure
+
+SAFETENSORS = "application/octet-stream"
+
+
+def network_steps(spec: JobCreate) -> int:
+    """An upper bound of the job's steps: data, each epoch of each run, figures."""
+    epochs = (spec.training or TrainingSpec()).epochs
+    return 2 + epochs * (2 if has_baseline(spec) else 1)
+
+
+def has_baseline(spec: JobCreate) -> bool:
+    return spec.baseline and bool(spec.regularizers)
+
+
+class EpochRows:
+    """Each finished epoch becomes a job step (a history row, a checkpoint)."""
+
+    def __init__(self, progress: Progress, kind: str) -> None:
+        self.progress, self.kind = progress, kind
+
+    def on_epoch_end(self, trainer: NetworkTrainer, epoch: int, metrics: dict[str, Any]) -> None:
+        self.progress.done(f"epoch {epoch}", self.kind, **metrics)
+
+    def on_fit_end(self, trainer: NetworkTrainer) -> None:
+        pass
+
+
+def describe(spec: JobCreate, *, regularized: bool) -> str:
+    """E.g. 'CNN({"channels": [32, 64], "fc": 128}) + dropout; sgd lr=0.01, ...'."""
+    training = spec.training or TrainingSpec()
+    model = spec.model.model_dump(exclude={"kind"})
+    regularizers = [r.kind for r in spec.regularizers] if regularized else []
+    extra = f" + {', '.join(regularizers)}" if regularizers else ""
+    return (
+        f"{spec.model.kind.upper()}({json.dumps(model)}){extra}; {training.optimizer} "
+        f"lr={training.lr:g}, batch {training.batch_size}, {training.epochs} epochs"
+    )
+
+
+def train_network(
+    spec: JobCreate, dataset: Dataset, data: SplitData, progress: Progress
+) -> TrainingOutput:
+    training = spec.training or TrainingSpec()
+    X_fit, X_val, y_fit, y_val = validation_split(data, training, dataset.task)
+    config = NetworkConfig.from_spec(spec)
+    trainer = NetworkTrainer(
+        config, dataset.task, dataset.image_shape, [EpochRows(progress, "epoch")]
+    ).fit(X_fit, y_fit, X_val, y_val)
+    report = network_report(
+        trainer, describe(spec, regularized=True), data, (X_fit, y_fit), (X_val, y_val)
+    )
+    baseline_trainer = baseline = None
+    if has_baseline(spec):
+        plain = NetworkConfig.from_spec(spec, regularized=False)
+        baseline_trainer = NetworkTrainer(
+            plain, dataset.task, dataset.image_shape, [EpochRows(progress, "baseline_epoch")]
+        ).fit(X_fit, y_fit, X_val, y_val)
+        baseline = network_report(
+            baseline_trainer,
+            describe(spec, regularized=False),
+            data,
+            (X_fit, y_fit),
+            (X_val, y_val),
+        )
+    files = network_files(spec, dataset, data, trainer, baseline_trainer)
+    progress.done("figures", files=[f.name for f in files])
+    summary = TrainingSummary(
+        task=dataset.task,
+        n_train=len(y_fit),
+        n_test=0 if data.y_test is None else len(data.y_test),
+        classes=dataset.target_names if dataset.task == "classification" else None,
+        metrics=report.metrics,
+        coefficients=None,
+        network=report.network,
+        estimator=report.estimator,
+        fit_seconds=report.fit_seconds,
+        warnings=report.warnings,
+        baseline=baseline,
+    )
+    return TrainingOutput(summary=summary, files=files)
+
+
+def validation_split(
+    data: SplitData, training: TrainingSpec, task: str
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:
+    if training.validation_fraction == 0:
+        return data.X_train, None, data.y_train, None
+    stratify = data.y_train if task == "classification" else None
+    try:
+        X_fit, X_val, y_fit, y_val = train_test_split(
+            data.X_train,
+            data.y_train,
+            test_size=training.validation_fraction,
+            random_state=training.seed,
+            stratify=stratify,
+        )
+    except ValueError:  # a class too rare to stratify
+        X_fit, X_val, y_fit, y_val = train_test_split(
+            data.X_train,
+            data.y_train,
+            test_size=training.validation_fraction,
+            random_state=training.seed,
+        )
+    return X_fit, X_val, y_fit, y_val
+
+
+def network_report(
+    trainer: NetworkTrainer,
+    estimator: str,
+    data: SplitData,
+    fit: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray | None, np.ndarray | None],
+) -> FitReport:
+    """Metrics of the trained network on the rows it fitted and the test rows; the
+    generalization gap against the test rows (the validation rows without them)."""
+    (X_fit, y_fit), (X_val, y_val) = fit, val
+
+    def score(X: np.ndarray, y: np.ndarray) -> Any:
+        if trainer.task == "classification":
+            return classification_metrics(y, trainer.predict_proba(X), trainer.classes_)
+        return regression_metrics(y, trainer.predict(X))
+
+    train = score(X_fit, y_fit)
+    test = (
+        score(data.X_test, data.y_test)
+        if data.X_test is not None and data.y_test is not None
+        else None
+    )
+    held_out = (
+        test
+        if test is not None
+        else (score(X_val, y_val) if X_val is not None and y_val is not None else None)
+    )
+    gap_metric = "accuracy" if trainer.task == "classification" else "r2"
+    gap = None
+    if held_out is not None:
+        seen, unseen = getattr(train, gap_metric), getattr(held_out, gap_metric)
+        gap = None if seen is None or unseen is None else seen - unseen
+    return FitReport(
+        estimator=estimator,
+        metrics=Metrics(train=train, test=test),
+        network=NetworkSummary(
+            device=str(trainer.device_),
+            epochs_run=len(trainer.history_),
+            best_epoch=trainer.best_epoch_
+            if trainer.stopped_early_ or trainer.restored_best_
+            else len(trainer.history_),
+            stopped_early=trainer.stopped_early_,
+            restored_best=trainer.restored_best_,
+            gap_metric=gap_metric,
+            generalization_gap=gap,
+            parameters=trainer.n_parameters_,
+        ),
+        fit_seconds=sum(row["seconds"] for row in trainer.history_),
+    )
+
+
+def network_files(
+    spec: JobCreate,
+    dataset: Dataset,
+    data: SplitData,
+    trainer: NetworkTrainer,
+    baseline: NetworkTrainer | None,
+) -> list[ArtifactFile]:
+    label = (
+        "With " + ", ".join(r.kind for r in spec.regularizers) if spec.regularizers else "Network"
+    )
+    score = "accuracy" if dataset.task == "classification" else "r2"
+    files = [
+        ArtifactFile(
+            "learning_curves.png",
+            PNG,
+            render_learning_curves(runs_of(trainer, label, baseline), score),
+        ),
+    ]
+    weights = [(label, flat_weights(trainer), REGULARIZED)]
+    if baseline is not None:
+        weights.append(("Without regularization", flat_weights(baseline), BASELINE))
+    files.append(ArtifactFile("weight_histogram.png", PNG, render_weight_histograms(weights)))
+    if dataset.task == "classification" and dataset.target_names is not None:
+        files.append(confusion_figure(dataset, data, trainer, baseline, label))
+    files.append(ArtifactFile("model.safetensors", SAFETENSORS, save_network(trainer, spec)))
+    files.append(
+        ArtifactFile("spec.json", "application/json", spec.model_dump_json(indent=2).encode())
+    )
+    return files
+
+
+def flat_weights(trainer: NetworkTrainer) -> np.ndarray:
+    return np.concatenate(
+        [w.detach().cpu().numpy().ravel() for w in penalized_weights(trainer.model_)]
+    )

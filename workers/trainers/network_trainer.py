@@ -1,0 +1,352 @@
+"""A PyTorch training loop with scikit-learn's contract.
+
+``NetworkTrainer(config, ...)`` only stores; ``fit(X, y, X_val, y_val)`` trains and
+returns self; learned attributes end in ``_``. Inputs are standardized on the
+training rows (per feature for tables, one scale for images), as are regression
+targets; predictions are mapped back. Everything that is not the loop itself —
+early stopping, persisting epochs, cancellation — is a callback.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from api_schemas import (
+    L1,
+    L2,
+    CNNSpec,
+    DataAugmentation,
+    Dropout,
+    EarlyStopping,
+    ElasticNet,
+    JobCreate,
+    MLPSpec,
+    TaskType,
+    TrainingSpec,
+    WeightDecay,
+)
+from workers.trainers.augmentation import augment_images, augment_table
+from workers.trainers.networks import build_cnn, build_mlp, penalized_weights
+from workers.trainers.torch_device import resolve_device
+
+NEAR_ZERO = 1e-3
+EVAL_BATCH = 4096
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """A job's network, regularizers and loop settings, resolved."""
+
+    model: MLPSpec | CNNSpec
+    training: TrainingSpec
+    penalty: L1 | L2 | ElasticNet | None = None
+    dropout: float = 0.0
+    batch_norm: bool = False
+    weight_decay: WeightDecay | None = None
+    early_stopping: EarlyStopping | None = None
+    augmentation: DataAugmentation | None = None
+
+    @classmethod
+    def from_spec(cls, spec: JobCreate, *, regularized: bool = True) -> NetworkConfig:
+        assert isinstance(spec.model, MLPSpec | CNNSpec)
+        training = spec.training or TrainingSpec()
+        if not regularized:
+            return cls(spec.model, training)
+        found: dict[str, Any] = {r.kind: r for r in spec.regularizers}
+        penalty = next((r for r in spec.regularizers if isinstance(r, L1 | L2 | ElasticNet)), None)
+        dropout = found.get("dropout")
+        return cls(
+            model=spec.model,
+            training=training,
+            penalty=penalty,
+            dropout=dropout.rate if isinstance(dropout, Dropout) else 0.0,
+            batch_norm="batch_norm" in found,
+            weight_decay=found.get("weight_decay"),
+            early_stopping=found.get("early_stopping"),
+            augmentation=found.get("data_augmentation"),
+        )
+
+
+class FitCallback(Protocol):
+    def on_epoch_end(
+        self, trainer: NetworkTrainer, epoch: int, metrics: dict[str, Any]
+    ) -> None: ...
+
+    def on_fit_end(self, trainer: NetworkTrainer) -> None: ...
+
+
+class EarlyStoppingCallback:
+    """Watch a validation metric; ask the loop to stop after ``patience`` epochs without
+    an improvement of ``min_delta``, and put the best epoch's weights back."""
+
+    def __init__(self, spec: EarlyStopping) -> None:
+        self.spec = spec
+        self.higher_is_better = spec.monitor != "val_loss"
+        self.best: float | None = None
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.waited = 0
+
+    def on_epoch_end(self, trainer: NetworkTrainer, epoch: int, metrics: dict[str, Any]) -> None:
+        value = float(metrics[self.spec.monitor])
+        gain = (value - self.best) if self.best is not None else float("inf")
+        if not self.higher_is_better:
+            gain = -gain if self.best is not None else float("inf")
+        if gain > self.spec.min_delta:
+            self.best, self.waited = value, 0
+            trainer.best_epoch_ = epoch
+            if self.spec.restore_best:
+                self.best_state = {
+                    k: v.detach().clone() for k, v in trainer.model_.state_dict().items()
+                }
+        else:
+            self.waited += 1
+            if self.waited >= self.spec.patience:
+                trainer.should_stop_ = True
+
+    def on_fit_end(self, trainer: NetworkTrainer) -> None:
+        if self.spec.restore_best and self.best_state is not None:
+            trainer.model_.load_state_dict(self.best_state)
+            trainer.restored_best_ = True
+
+
+class NetworkTrainer:
+    def __init__(
+        self,
+        config: NetworkConfig,
+        task: TaskType,
+        image_shape: tuple[int, int, int] | None = None,
+        callbacks: Sequence[FitCallback] = (),
+    ) -> None:
+        self.config = config
+        self.task = task
+        self.image_shape = image_shape  # used by a CNN; an MLP sees the flat pixels
+        self.callbacks = callbacks
+
+    @property
+    def _images(self) -> bool:
+        return isinstance(self.config.model, CNNSpec)
+
+    # -- fitting --------------------------------------------------------------------
+
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        X_val: np.ndarray | None = None,
+        y_val: np.ndarray | None = None,
+    ) -> NetworkTrainer:
+        cfg, training = self.config, self.config.training
+        torch.manual_seed(training.seed)
+        self.device_ = resolve_device(training.device)
+        generator = torch.Generator(device=self.device_).manual_seed(training.seed)
+        self._fit_scaling(X, y)
+        inputs, targets = self._inputs(X), self._targets(y)
+        self.n_features_ = X.shape[1]
+        self.model_ = self.build_model().to(self.device_)
+        self.n_parameters_ = sum(p.numel() for p in self.model_.parameters())
+        weights = penalized_weights(self.model_)
+        optimizer = self._optimizer()
+        callbacks: list[FitCallback] = []
+        if cfg.early_stopping is not None and X_val is not None:
+            callbacks.append(EarlyStoppingCallback(cfg.early_stopping))
+        callbacks += list(self.callbacks)
+        self.history_: list[dict[str, Any]] = []
+        self.best_epoch_ = training.epochs
+        self.stopped_early_ = self.should_stop_ = self.restored_best_ = False
+        for epoch in range(1, training.epochs + 1):
+            started = time.perf_counter()
+            loss_sum, correct = self._run_epoch(inputs, targets, optimizer, weights, generator)
+            n = len(targets)
+            metrics: dict[str, Any] = {
+                "epoch": epoch,
+                "train_loss": float(loss_sum) / n,
+                "lr": training.lr,
+                **self._weight_stats(weights),
+            }
+            if self.task == "classification":
+                metrics["train_accuracy"] = float(correct) / n
+            if X_val is not None and y_val is not None and len(y_val):
+                metrics.update(self._validation(X_val, y_val))
+            metrics["seconds"] = time.perf_counter() - started
+            self.history_.append(metrics)
+            for callback in callbacks:
+                callback.on_epoch_end(self, epoch, metrics)
+            if self.should_stop_:
+                self.stopped_early_ = epoch < training.epochs
+                break
+        for callback in callbacks:
+            callback.on_fit_end(self)
+        self.model_.eval()
+        return self
+
+    def _run_epoch(
+        self,
+        inputs: torch.Tensor,
+        targets: torch.Tensor,
+        optimizer: torch.optim.Optimizer,
+        weights: list[torch.Tensor],
+        generator: torch.Generator,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One pass over the shuffled rows; sums stay on the device (no sync per batch)."""
+        cfg, n = self.config, len(targets)
+        self.model_.train()
+        order = torch.randperm(n, generator=generator, device=self.device_)
+        loss_sum = torch.zeros((), device=self.device_)
+        correct = torch.zeros((), device=self.device_)
+        for start in range(0, n, cfg.training.batch_size):
+            index = order[start : start + cfg.training.batch_size]
+            if len(index) < 2 and cfg.batch_norm:
+                continue  # batch norm cannot normalise a single row
+            batch, target = self._augment(inputs[index], generator), targets[index]
+            output = self.model_(batch)
+            data_loss = self._loss(output, target)
+            loss = data_loss + self._penalty(weights)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+            self._decoupled_decay(weights)
+            loss_sum += data_loss.detach() * len(index)
+            if self.task == "classification":
+                correct += (output.argmax(1) == target).sum()
+        return loss_sum, correct
+
+    def build_model(self) -> nn.Module:
+        """The untrained network for the fitted input width and classes."""
+        cfg = self.config
+        outputs = len(self.classes_) if self.task == "classification" else 1
+        if isinstance(cfg.model, CNNSpec):
+            assert self.image_shape is not None
+            return build_cnn(cfg.model, self.image_shape, outputs, cfg.dropout, cfg.batch_norm)
+        return build_mlp(cfg.model, self.n_features_, outputs, cfg.dropout, cfg.batch_norm)
+
+    def _optimizer(self) -> torch.optim.Optimizer:
+        training = self.config.training
+        params = self.model_.parameters()
+        if training.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=training.lr, momentum=training.momentum)
+        if training.optimizer == "adam":
+            return torch.optim.Adam(params, lr=training.lr)
+        # Decay comes only from a weight_decay regularizer, so a baseline stays unregularized.
+        return torch.optim.AdamW(params, lr=training.lr, weight_decay=0.0)
+
+    def _penalty(self, weights: list[torch.Tensor]) -> torch.Tensor | float:
+        """The article's penalty terms, plus coupled weight decay, which is exactly an L2
+        term (alpha/2)·‖w‖² (its gradient adds alpha·w)."""
+        cfg = self.config
+        total: torch.Tensor | float = 0.0
+        if cfg.penalty is not None:
+            l1 = sum(w.abs().sum() for w in weights)
+            l2 = sum(w.pow(2).sum() for w in weights)
+            match cfg.penalty:
+                case L1(alpha=alpha):
+                    total = alpha * l1
+                case L2(alpha=alpha):
+                    total = alpha * l2
+                case ElasticNet(alpha=alpha, l1_ratio=ratio):
+                    total = alpha * (ratio * l1 + (1 - ratio) / 2 * l2)
+        decay = cfg.weight_decay
+        if decay is not None and not decay.decoupled:
+            total = total + decay.alpha / 2 * sum(w.pow(2).sum() for w in weights)
+        return total
+
+    @torch.no_grad()
+    def _decoupled_decay(self, weights: list[torch.Tensor]) -> None:
+        decay = self.config.weight_decay
+        if decay is not None and decay.decoupled:
+            factor = 1 - self.config.training.lr * decay.alpha
+            for w in weights:
+                w.mul_(factor)
+
+    def _augment(self, batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        spec = self.config.augmentation
+        if spec is None:
+            return batch
+        if batch.dim() == 4:
+            return augment_images(batch, spec, generator)
+        return augment_table(batch, spec, generator)
+
+    def _loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.task == "classification":
+            return F.cross_entropy(output, target)
+        return F.mse_loss(output.squeeze(1), target)
+
+    @torch.no_grad()
+    def _weight_stats(self, weights: list[torch.Tensor]) -> dict[str, float]:
+        flat = torch.cat([w.detach().flatten() for w in weights])
+        return {
+            "weight_l1": float(flat.abs().sum()),
+            "weight_l2": float(flat.pow(2).sum().sqrt()),
+            "near_zero_fraction": float((flat.abs() < NEAR_ZERO).float().mean()),
+        }
+
+    @torch.no_grad()
+    def _validation(self, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        output = self._forward(X)
+        target = self._targets(y)
+        loss = float(self._loss(output, target))
+        if self.task == "classification":
+            accuracy = float((output.argmax(1) == target).float().mean())
+            return {"val_loss": loss, "val_accuracy": accuracy}
+        residual = float((output.squeeze(1) - target).pow(2).sum())
+        spread = float((target - target.mean()).pow(2).sum()) or float("nan")
+        return {"val_loss": loss, "val_r2": 1 - residual / spread}
+
+    # -- scaling and prediction -----------------------------------------------------
+
+    def _fit_scaling(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.x_mean_: np.ndarray
+        self.x_scale_: np.ndarray
+        if self._images:
+            self.x_mean_ = np.asarray(X.mean(), dtype=np.float32)
+            self.x_scale_ = np.asarray(X.std() or 1.0, dtype=np.float32)
+        else:
+            self.x_mean_ = X.mean(axis=0).astype(np.float32)
+            self.x_scale_ = np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0).astype(np.float32)
+        if self.task == "classification":
+            self.classes_ = np.unique(y)
+        else:
+            self.y_mean_, self.y_scale_ = float(y.mean()), float(y.std() or 1.0)
+
+    def _inputs(self, X: np.ndarray) -> torch.Tensor:
+        scaled = ((X - self.x_mean_) / self.x_scale_).astype(np.float32)
+        tensor = torch.from_numpy(scaled).to(self.device_)
+        if self._images:
+            assert self.image_shape is not None
+            tensor = tensor.reshape(-1, *self.image_shape)
+        return tensor
+
+    def _targets(self, y: np.ndarray) -> torch.Tensor:
+        if self.task == "classification":
+            index = np.searchsorted(self.classes_, y)
+            return torch.from_numpy(index.astype(np.int64)).to(self.device_)
+        scaled = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)
+        return torch.from_numpy(scaled).to(self.device_)
+
+    @torch.no_grad()
+    def _forward(self, X: np.ndarray) -> torch.Tensor:
+        self.model_.eval()
+        inputs = self._inputs(X)
+        outputs = [
+            self.model_(inputs[i : i + EVAL_BATCH]) for i in range(0, len(inputs), EVAL_BATCH)
+        ]
+        return torch.cat(outputs)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        proba: np.ndarray = torch.softmax(self._forward(X).double(), 1).cpu().numpy()
+        return proba
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        if self.task == "classification":
+            predicted: np.ndarray = self.classes_[self.predict_proba(X).argmax(1)]
+            return predicted
+        output = self._forward(X).squeeze(1).double().cpu().numpy()
+        values: np.ndarray = output * self.y_scale_ + self.y_mean_
+        return values
