@@ -14,7 +14,7 @@ RUN useradd --create-home --uid 1000 regulab \
     && mkdir -p /var/lib/regulab/data /var/lib/regulab/artifacts \
     && chown -R regulab /var/lib/regulab
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY api_schemas ./api_schemas
 COPY service ./service
 COPY workers ./workers
@@ -27,10 +27,9 @@ CMD ["regulab", "api", "--host", "0.0.0.0", "--port", "8000"]
 
 FROM base AS worker
 ARG TORCH_VERSION=2.14.1
-ARG TORCHVISION_VERSION=0.29.1
 ARG TORCH_INDEX_URL=""
 RUN if [ -n "$TORCH_INDEX_URL" ]; then index="--index-url $TORCH_INDEX_URL"; else index=""; fi \
-    && pip install $index "torch==${TORCH_VERSION}" "torchvision==${TORCHVISION_VERSION}" \
+    && pip install $index "torch==${TORCH_VERSION}" \
     && pip install ".[worker]"
 USER regulab
 CMD ["regulab", "worker", "--concurrency", "2", "--liveness-file", "/tmp/regulab-worker.alive"]

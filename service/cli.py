@@ -49,7 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (up, worker):
         sub.add_argument("--concurrency", type=int, default=1, help="worker processes")
     worker.add_argument(
-        "--pool", default="prefork", choices=["prefork", "solo", "threads"], help="Celery pool"
+        "--pool",
+        choices=["prefork", "solo", "threads"],
+        help="Celery pool; default prefork, or solo on the GPU queue (CUDA does not survive "
+        "a fork)",
     )
     worker.add_argument(
         "--liveness-file",
@@ -106,14 +109,24 @@ def run_api(settings: Settings, migrate: bool) -> int:
     return 0
 
 
+def worker_pool(settings: Settings, queues: str, pool: str | None) -> str:
+    """prefork, unless the worker serves the GPU queue: CUDA cannot be used in a process
+    forked after it was initialised, so GPU workers default to the solo pool."""
+    if pool is not None:
+        return pool
+    return "solo" if settings.gpu_queue in queues.split(",") else "prefork"
+
+
 def run_worker(
     settings: Settings,
     queues: str | None,
     concurrency: int,
-    pool: str,
+    pool: str | None,
     liveness_file: Path | None = None,
 ) -> int:
     from workers import celery_app
+
+    queues = queues or settings.queue
 
     celery_app.liveness_file = liveness_file
     # A node name per process: a warm shutdown hands back only this worker's jobs.
@@ -122,9 +135,9 @@ def run_worker(
         [
             "worker",
             f"--hostname={nodename}",
-            f"--queues={queues or settings.queue}",
+            f"--queues={queues}",
             f"--concurrency={concurrency}",
-            f"--pool={pool}",
+            f"--pool={worker_pool(settings, queues, pool)}",
             f"--loglevel={settings.log_level}",
             "--without-mingle",
             "--without-gossip",

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         None, description="Where plots and other job files go; default <data_dir>/artifacts."
     )
     queue: str = Field("regulab", description="Celery queue that jobs are published to.")
+    gpu_queue: str = Field(
+        "gpu", description="Queue for jobs that ask for device cuda (workers with a GPU)."
+    )
     broker_polling_interval: float = Field(
         0.05, gt=0, le=5, description="Seconds between polls of the filesystem broker."
     )

@@ -15,7 +15,7 @@ from service.api.routes import datasets, health, jobs
 from service.artifacts import artifact_store_from_settings
 from service.config import Settings
 from service.db import make_engine
-from service.jobs.service import TimeLimits
+from service.jobs.service import Queues, TimeLimits
 from service.jobs.store import JobStore
 from service.task_queue import make_celery
 
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         celery=make_celery(settings),
         keys=ApiKeys(settings.api_key_list),
         limits=TimeLimits(settings.job_default_max_seconds, settings.job_max_seconds),
+        queues=Queues(settings.queue, settings.gpu_queue),
     )
 
     @asynccontextmanager

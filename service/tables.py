@@ -25,6 +25,8 @@ class Job(Base):
     dataset_name: Mapped[str] = mapped_column(String(64))
     model_kind: Mapped[str] = mapped_column(String(32))
     max_seconds: Mapped[int] = mapped_column(Integer, server_default="3600")
+    #: The Celery queue the job's messages go to (the GPU queue for CUDA jobs).
+    queue: Mapped[str] = mapped_column(String(64), server_default="regulab")
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_hash: Mapped[str | None] = mapped_column(String(64))
     retry_of: Mapped[str | None] = mapped_column(

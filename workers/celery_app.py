@@ -31,8 +31,8 @@ liveness_file: Path | None = None
 _main: dict[str, Any] = {}  # the main process's reaper and store
 
 
-def publish(job_id: str) -> None:
-    publish_job(app, job_id, settings.queue)
+def publish(job_id: str, queue: str) -> None:
+    publish_job(app, job_id, queue)
 
 
 @cache

@@ -18,8 +18,10 @@ from service.db import make_engine
 from service.jobs.attempts import AttemptStore, ClaimedJob, StoredArtifact
 from service.jobs.validation import SpecError, check_job_spec
 from workers.callbacks import CallbackList, StopTrainingError, StoreCheckpoint, TimeLimit
+from workers.datasets import DatasetUnavailableError
 from workers.heartbeat import Heartbeat
 from workers.trainers.linear import DataError
+from workers.trainers.torch_device import DeviceUnavailableError
 from workers.training import train
 from workers.training_files import TrainingOutput
 
@@ -68,8 +70,10 @@ def run_job(ctx: WorkerContext, job_id: str, worker: str) -> Outcome:
             return _stopped(ctx, job, stop)
         except (ValidationError, SpecError) as exc:
             return _fail(ctx, job, "invalid_spec", str(exc))
-        except DataError as exc:
+        except (DataError, DatasetUnavailableError) as exc:
             return _fail(ctx, job, "invalid_data", str(exc))
+        except DeviceUnavailableError as exc:
+            return _fail(ctx, job, "device_unavailable", str(exc))
         except Exception as exc:
             log.exception("job %s failed", job_id)
             return _fail(ctx, job, "internal_error", f"{type(exc).__name__}: {exc}")

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 def sweep(
     attempts: AttemptStore,
-    publish: Callable[[str], None],
+    publish: Callable[[str, str], None],
     settings: Settings,
     now: datetime | None = None,
 ) -> Counter[str]:
@@ -73,9 +73,9 @@ def sweep(
             done["worker_lost"] += 1
 
     republish_before = now - timedelta(seconds=settings.republish_after_seconds)
-    for job_id in attempts.queued_unpublished(republish_before):
+    for job_id, queue in attempts.queued_unpublished(republish_before):
         try:
-            publish(job_id)
+            publish(job_id, queue)
         except Exception as exc:
             log.warning("reaper could not publish job %s: %s", job_id, exc)
             break  # the broker is down; the next sweep tries again
@@ -93,7 +93,7 @@ class Reaper(threading.Thread):
     def __init__(
         self,
         attempts: AttemptStore,
-        publish: Callable[[str], None],
+        publish: Callable[[str, str], None],
         settings: Settings,
         liveness_file: Path | None = None,
     ) -> None:

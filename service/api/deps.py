@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from service.api.auth import ApiKeys
 from service.artifacts import ArtifactStore
 from service.config import Settings
-from service.jobs.service import TimeLimits
+from service.jobs.service import Queues, TimeLimits
 from service.jobs.store import JobStore
 from service.task_queue import publish_job
 
@@ -26,9 +26,10 @@ class AppContext:
     celery: Celery
     keys: ApiKeys
     limits: TimeLimits
+    queues: Queues
 
-    def publish(self, job_id: str) -> None:
-        publish_job(self.celery, job_id, self.settings.queue)
+    def publish(self, job_id: str, queue: str) -> None:
+        publish_job(self.celery, job_id, queue)
 
 
 # async: plain attribute reads should not cost a trip through the threadpool.

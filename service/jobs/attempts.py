@@ -223,19 +223,21 @@ class AttemptStore:
                 if row.started_at is not None
             ]
 
-    def queued_unpublished(self, published_before: datetime, limit: int = 500) -> list[str]:
+    def queued_unpublished(
+        self, published_before: datetime, limit: int = 500
+    ) -> list[tuple[str, str]]:
+        """(job id, queue) of queued jobs whose message was never sent or sent long ago."""
         with self.sessions() as session:
-            return list(
-                session.scalars(
-                    select(Job.id)
-                    .where(
-                        Job.status == JobStatus.queued,
-                        or_(Job.published_at.is_(None), Job.published_at < published_before),
-                    )
-                    .order_by(Job.created_at)
-                    .limit(limit)
+            rows = session.execute(
+                select(Job.id, Job.queue)
+                .where(
+                    Job.status == JobStatus.queued,
+                    or_(Job.published_at.is_(None), Job.published_at < published_before),
                 )
+                .order_by(Job.created_at)
+                .limit(limit)
             )
+            return [(job_id, queue) for job_id, queue in rows]
 
     def mark_published(self, job_id: str) -> None:
         set_where(self.sessions, job_id, {"published_at": utcnow()}, status=JobStatus.queued)

@@ -26,12 +26,12 @@ from api_schemas import (
 from service.artifacts import ArtifactStore
 from service.jobs.pagination import encode_cursor
 from service.jobs.store import JobActiveError, JobFinishedError, JobStore
-from service.jobs.validation import SpecError, check_job_spec
+from service.jobs.validation import SpecError, check_job_spec, uses_torch
 from service.tables import Job
 
 log = logging.getLogger(__name__)
 
-Publisher = Callable[[str], None]
+Publisher = Callable[[str, str], None]  # (job id, queue)
 
 
 class JobNotFoundError(LookupError):
@@ -44,6 +44,19 @@ class JobStateError(RuntimeError):
 
 class IdempotencyConflictError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class Queues:
+    default: str
+    gpu: str
+
+    def for_spec(self, spec: JobCreate) -> str:
+        """CUDA jobs go to the GPU workers' queue; everything else to the default one."""
+        wants_gpu = (
+            uses_torch(spec) and spec.training is not None and spec.training.device == "cuda"
+        )
+        return self.gpu if wants_gpu else self.default
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,7 @@ def submit_job(
     *,
     owner: str,
     limits: TimeLimits,
+    queues: Queues,
     idempotency_key: str | None = None,
 ) -> tuple[Job, bool]:
     """Check, store, then publish. Returns the job and whether it is new: a repeated
@@ -115,6 +129,7 @@ def submit_job(
             spec,
             owner=owner,
             max_seconds=max_seconds,
+            queue=queues.for_spec(spec),
             idempotency_key=idempotency_key,
             request_hash=digest,
         )
@@ -126,7 +141,7 @@ def submit_job(
         if existing is None:
             raise
         return existing, False
-    _publish(store, publish, job.id)
+    _publish(store, publish, job)
     return job, True
 
 
@@ -139,14 +154,14 @@ def _replay(store: JobStore, owner: str, key: str, digest: str) -> Job | None:
     return existing
 
 
-def _publish(store: JobStore, publish: Publisher, job_id: str) -> None:
+def _publish(store: JobStore, publish: Publisher, job: Job) -> None:
     """The row is committed; if the broker is down the job stays queued and the
     workers' reaper publishes it when the broker is back."""
     try:
-        publish(job_id)
+        publish(job.id, job.queue)
     except Exception as exc:
-        log.warning("publishing job %s failed (%s); the reaper will publish it", job_id, exc)
-        store.clear_published(job_id)
+        log.warning("publishing job %s failed (%s); the reaper will publish it", job.id, exc)
+        store.clear_published(job.id)
 
 
 def _owned(store: JobStore, job_id: str, owner: str) -> Job:
@@ -228,7 +243,13 @@ def cancel_job(store: JobStore, job_id: str, owner: str) -> JobRead:
 
 
 def retry_job(
-    store: JobStore, publish: Publisher, job_id: str, owner: str, limits: TimeLimits
+    store: JobStore,
+    publish: Publisher,
+    job_id: str,
+    owner: str,
+    *,
+    limits: TimeLimits,
+    queues: Queues,
 ) -> Job:
     original = _owned(store, job_id, owner)
     if original.status not in (JobStatus.failed, JobStatus.cancelled):
@@ -240,10 +261,11 @@ def retry_job(
         spec,
         owner=owner,
         max_seconds=limits.resolve(spec),
+        queue=queues.for_spec(spec),
         request_hash=request_hash(spec),
         retry_of=original.id,
     )
-    _publish(store, publish, job.id)
+    _publish(store, publish, job)
     return job
 
 

@@ -150,6 +150,85 @@ BAD_SPECS: list[tuple[str, dict[str, Any], list[str | int], str]] = [
         "Extra inputs are not permitted",
     ),
     (
+        "dropout on a linear model",
+        job_body(regularizers=[{"kind": "dropout", "rate": 0.5}]),
+        ["body", "regularizers", 0, "kind"],
+        "does not take dropout",
+    ),
+    (
+        "cnn on a table",
+        job_body(dataset={"name": "breast_cancer"}, model={"kind": "cnn"}),
+        ["body", "model", "kind"],
+        "needs an image dataset",
+    ),
+    (
+        "cnn on a regression target",
+        job_body(model={"kind": "cnn"}),
+        ["body", "model", "kind"],
+        "needs a classification dataset",
+    ),
+    (
+        "dropout rate of 1",
+        job_body(model={"kind": "mlp"}, regularizers=[{"kind": "dropout", "rate": 1.0}]),
+        ["body", "regularizers", 0, "dropout", "rate"],
+        "less than 1",
+    ),
+    (
+        "the same regularizer twice",
+        job_body(
+            model={"kind": "mlp"}, regularizers=[{"kind": "batch_norm"}, {"kind": "batch_norm"}]
+        ),
+        ["body", "regularizers", 1],
+        "given twice",
+    ),
+    (
+        "image augmentation on an mlp",
+        job_body(
+            dataset={"name": "digits"},
+            model={"kind": "mlp"},
+            regularizers=[{"kind": "data_augmentation", "flip_probability": 0.5}],
+        ),
+        ["body", "regularizers", 0, "flip_probability"],
+        "augments images",
+    ),
+    (
+        "augmentation that changes nothing",
+        job_body(model={"kind": "mlp"}, regularizers=[{"kind": "data_augmentation"}]),
+        ["body", "regularizers", 0],
+        "changes nothing",
+    ),
+    (
+        "early stopping on accuracy for a regression",
+        job_body(
+            model={"kind": "mlp"},
+            regularizers=[{"kind": "early_stopping", "monitor": "val_accuracy"}],
+        ),
+        ["body", "regularizers", 0, "monitor"],
+        "not measured for a regression dataset",
+    ),
+    (
+        "early stopping without validation rows",
+        job_body(
+            model={"kind": "mlp"},
+            regularizers=[{"kind": "early_stopping"}],
+            training={"validation_fraction": 0},
+        ),
+        ["body", "training", "validation_fraction"],
+        "must be above 0",
+    ),
+    (
+        "training settings for scikit-learn",
+        job_body(training={"epochs": 5}),
+        ["body", "training"],
+        "apply to networks",
+    ),
+    (
+        "an unknown device",
+        job_body(model={"kind": "mlp"}, training={"device": "tpu"}),
+        ["body", "training", "device"],
+        "Input should be",
+    ),
+    (
         "alpha that is not a number",
         job_body(regularizers=[{"kind": "l2", "alpha": "strong"}]),
         ["body", "regularizers", 0, "l2", "alpha"],

@@ -21,5 +21,5 @@ def test_migrations_build_exactly_the_tables_and_go_back_down(settings: Settings
         assert MigrationContext.configure(connection).get_current_revision() is None
     upgrade_database(settings)
     with engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0002"
+        assert MigrationContext.configure(connection).get_current_revision() == "0003"
     engine.dispose()

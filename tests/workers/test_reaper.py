@@ -25,15 +25,28 @@ def test_a_silent_job_is_requeued_then_failed_at_the_attempt_limit(settings: Set
     jobs, attempts, policy = setup(settings)
     job = create_job(jobs)
     attempts.claim(job.id, "w/1")
-    published: list[str] = []
-    assert sweep(attempts, published.append, policy, utcnow() + timedelta(seconds=10)) == {}
+    published: list[tuple[str, str]] = []
+    assert (
+        sweep(
+            attempts,
+            lambda job_id, queue: published.append((job_id, queue)),
+            policy,
+            utcnow() + timedelta(seconds=10),
+        )
+        == {}
+    )
     later = utcnow() + timedelta(seconds=31)
-    assert sweep(attempts, published.append, policy, later) == {"requeued": 1, "published": 1}
-    assert published == [job.id]
+    assert sweep(
+        attempts, lambda job_id, queue: published.append((job_id, queue)), policy, later
+    ) == {"requeued": 1, "published": 1}
+    assert published == [(job.id, "regulab")]
     attempts.claim(job.id, "w/2")
-    assert sweep(attempts, published.append, policy, later + timedelta(seconds=31)) == {
-        "worker_lost": 1
-    }
+    assert sweep(
+        attempts,
+        lambda job_id, queue: published.append((job_id, queue)),
+        policy,
+        later + timedelta(seconds=31),
+    ) == {"worker_lost": 1}
     failed = jobs.get(job.id)
     assert failed is not None and (failed.status, failed.error_code) == ("failed", "worker_lost")
 
@@ -43,7 +56,7 @@ def test_a_silent_job_being_cancelled_is_cancelled(settings: Settings) -> None:
     job = create_job(jobs)
     attempts.claim(job.id, "w/1")
     jobs.request_cancel(job.id, job.owner)
-    assert sweep(attempts, lambda _: None, policy, utcnow() + timedelta(seconds=31)) == {
+    assert sweep(attempts, lambda _job, _queue: None, policy, utcnow() + timedelta(seconds=31)) == {
         "cancelled": 1
     }
     assert (jobs.get(job.id) or job).status == JobStatus.cancelled
@@ -54,7 +67,7 @@ def test_a_job_stuck_past_its_time_limit_fails(settings: Settings) -> None:
     job = create_job(jobs)  # max_seconds=60
     attempts.claim(job.id, "w/1")
     attempts.checkpoint(job.id, 1)
-    assert sweep(attempts, lambda _: None, policy, utcnow() + timedelta(seconds=91)) == {
+    assert sweep(attempts, lambda _job, _queue: None, policy, utcnow() + timedelta(seconds=91)) == {
         "timed_out": 1
     }
     assert (jobs.get(job.id) or job).error_code == "time_limit"
@@ -66,11 +79,15 @@ def test_unpublished_jobs_are_published_until_the_broker_refuses(settings: Setti
     jobs.clear_published(first.id)
     jobs.clear_published(second.id)
 
-    def broker_down(job_id: str) -> None:
+    def broker_down(job_id: str, queue: str) -> None:
         raise ConnectionError("broker down")
 
     assert sweep(attempts, broker_down, policy) == {}
-    published: list[str] = []
-    assert sweep(attempts, published.append, policy) == {"published": 2}
-    assert published == [first.id, second.id]
-    assert sweep(attempts, published.append, policy) == {}  # published just now
+    published: list[tuple[str, str]] = []
+    assert sweep(attempts, lambda job_id, queue: published.append((job_id, queue)), policy) == {
+        "published": 2
+    }
+    assert [job_id for job_id, _ in published] == [first.id, second.id]
+    assert (
+        sweep(attempts, lambda job_id, queue: published.append((job_id, queue)), policy) == {}
+    )  # published just now

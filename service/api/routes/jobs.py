@@ -49,6 +49,7 @@ def create_job(
         spec,
         owner=owner,
         limits=ctx.limits,
+        queues=ctx.queues,
         idempotency_key=idempotency_key,
     )
     if not created:
@@ -89,7 +90,11 @@ def cancel_job(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobRead:
 )
 def retry_job(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobAccepted:
     """A new job with the same spec as a failed or cancelled one (its retry_of)."""
-    return accepted(jobs_service.retry_job(ctx.jobs, ctx.publish, job_id, owner, ctx.limits))
+    return accepted(
+        jobs_service.retry_job(
+            ctx.jobs, ctx.publish, job_id, owner, limits=ctx.limits, queues=ctx.queues
+        )
+    )
 
 
 @router.get("/{job_id}/result", responses={**NOT_FOUND, **CONFLICT})
