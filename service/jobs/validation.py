@@ -171,10 +171,6 @@ def _check_solver(
 ) -> None:
     if not isinstance(spec.model, LogisticRegressionSpec) or spec.model.solver is None:
         return
-    if spec.model.engine == "torch":
-        raise SpecError(
-            ("model", "solver"), "solver chooses a scikit-learn solver (engine sklearn)"
-        )
     penalty = next((r.kind for r in spec.regularizers if r.kind in PENALTY_KINDS), "none")
     solver = spec.model.solver
     if penalty not in SOLVER_PENALTIES[solver]:

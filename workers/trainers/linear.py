@@ -102,8 +102,13 @@ def build_logistic_regression(
     )
 
 
-def build_estimator(spec: JobCreate, penalty: Penalty | None, n_classes: int) -> BaseEstimator:
+def build_estimator(spec: JobCreate, penalty: Penalty | None, n_classes: int) -> Any:
     match spec.model:
+        case LinearRegressionSpec(engine="torch") as model:
+            from workers.trainers.torch_linear import TorchLinearRegression
+
+            device = spec.training.device if spec.training else "auto"
+            return TorchLinearRegression(model, penalty, device)
         case LinearRegressionSpec() as model:
             return build_linear_regression(model, penalty)
         case LogisticRegressionSpec() as model:
@@ -120,7 +125,7 @@ class SplitData:
     feature_names: list[str]
 
 
-def fit_and_report(estimator: BaseEstimator, data: SplitData) -> FitReport:
+def fit_and_report(estimator: Any, data: SplitData) -> FitReport:
     """Fit ``estimator`` on the training rows and report metrics on both splits."""
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
