@@ -14,10 +14,10 @@ class _Spec(BaseModel):
 Engine = Literal["sklearn", "torch"]
 ENGINE_DESCRIPTION = (
     "sklearn: scikit-learn's estimator. torch: the same objective solved with PyTorch in "
-    "float64 (closed form without a penalty or with l2, FISTA with l1 / elastic_net), on a "
+    "float64 (closed form without a penalty or with l2, else FISTA), on a "
     "GPU where the worker has one; coefficients agree with scikit-learn's to about 1e-4 "
-    "relative. With engine torch, max_iter defaults to 100000 and tol to 1e-10 (the largest "
-    "change of a coefficient, relative)."
+    "relative. With engine torch, max_iter defaults to 100000 (20000 for logistic regression) "
+    "and tol to 1e-10 (the largest change of a coefficient, relative)."
 )
 
 
@@ -47,9 +47,17 @@ class LogisticRegressionSpec(_Spec):
     """
 
     kind: Literal["logistic_regression"] = "logistic_regression"
+    engine: Engine = Field("sklearn", description=ENGINE_DESCRIPTION)
     fit_intercept: bool = True
-    max_iter: int = Field(100, ge=1, le=1_000_000)
-    tol: float = Field(1e-4, gt=0, allow_inf_nan=False)
+    max_iter: int | None = Field(
+        None, ge=1, le=1_000_000, description="Default: scikit-learn's 100 (20000 on torch)."
+    )
+    tol: float | None = Field(
+        None,
+        gt=0,
+        allow_inf_nan=False,
+        description="Default: scikit-learn's 1e-4 (1e-10 on torch).",
+    )
     solver: LogisticSolver | None = None
 
 

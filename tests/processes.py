@@ -127,6 +127,7 @@ class Deployment:
         return process
 
     def start_worker(self, name: str = "worker", **flags: str) -> Process:
+        flags.setdefault("liveness-file", str(self.workdir / f"{name}.alive"))
         return self.start(name, local_command(compose_command("worker"), **flags))
 
     def stop_all(self) -> None:

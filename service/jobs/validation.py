@@ -171,6 +171,10 @@ def _check_solver(
 ) -> None:
     if not isinstance(spec.model, LogisticRegressionSpec) or spec.model.solver is None:
         return
+    if spec.model.engine == "torch":
+        raise SpecError(
+            ("model", "solver"), "solver picks a scikit-learn solver; engine torch has its own"
+        )
     penalty = next((r.kind for r in spec.regularizers if r.kind in PENALTY_KINDS), "none")
     solver = spec.model.solver
     if penalty not in SOLVER_PENALTIES[solver]:

@@ -96,8 +96,8 @@ def build_logistic_regression(
         l1_ratio=l1_ratio,
         solver=model.solver or default_solver(penalty, n_classes),
         fit_intercept=model.fit_intercept,
-        max_iter=model.max_iter,
-        tol=model.tol,
+        max_iter=model.max_iter or 100,
+        tol=model.tol or 1e-4,
         random_state=seed,
     )
 
@@ -111,6 +111,11 @@ def build_estimator(spec: JobCreate, penalty: Penalty | None, n_classes: int) ->
             return TorchLinearRegression(model, penalty, device)
         case LinearRegressionSpec() as model:
             return build_linear_regression(model, penalty)
+        case LogisticRegressionSpec(engine="torch") as model:
+            from workers.trainers.torch_logistic import TorchLogisticRegression
+
+            device = spec.training.device if spec.training else "auto"
+            return TorchLogisticRegression(model, penalty, device)
         case LogisticRegressionSpec() as model:
             return build_logistic_regression(model, penalty, n_classes, spec.split.seed)
     raise AssertionError(f"unhandled model {spec.model!r}")
@@ -135,7 +140,7 @@ def fit_and_report(estimator: Any, data: SplitData) -> FitReport:
     notes = list(dict.fromkeys(str(w.message).splitlines()[0] for w in caught))
 
     def score(X: np.ndarray, y: np.ndarray) -> Any:
-        if isinstance(estimator, LogisticRegression):
+        if hasattr(estimator, "predict_proba"):
             return classification_metrics(y, estimator.predict_proba(X), estimator.classes_)
         return regression_metrics(y, estimator.predict(X))
 
