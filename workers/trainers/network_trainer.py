@@ -134,6 +134,12 @@ class NetworkTrainer:
     def _images(self) -> bool:
         return isinstance(self.config.model, CNNSpec)
 
+    @property
+    def _memory_format(self) -> torch.memory_format:
+        # Channels-last convolutions run about a quarter faster on CPU (oneDNN) and
+        # suit GPU kernels too (bench/README.md).
+        return torch.channels_last if self._images else torch.contiguous_format
+
     # -- fitting --------------------------------------------------------------------
 
     def fit(
@@ -150,7 +156,7 @@ class NetworkTrainer:
         self._fit_scaling(X, y)
         inputs, targets = self._inputs(X), self._targets(y)
         self.n_features_ = X.shape[1]
-        self.model_ = self.build_model().to(self.device_)
+        self.model_ = self.build_model().to(self.device_).to(memory_format=self._memory_format)
         self.n_parameters_ = sum(p.numel() for p in self.model_.parameters())
         weights = penalized_weights(self.model_)
         optimizer = self._optimizer()
@@ -205,7 +211,10 @@ class NetworkTrainer:
             index = order[start : start + cfg.training.batch_size]
             if len(index) < 2 and cfg.batch_norm:
                 continue  # batch norm cannot normalise a single row
-            batch, target = self._augment(inputs[index], generator), targets[index]
+            batch = self._augment(inputs[index], generator).contiguous(
+                memory_format=self._memory_format
+            )
+            target = targets[index]
             output = self.model_(batch)
             data_loss = self._loss(output, target)
             loss = data_loss + self._penalty(weights)
@@ -320,7 +329,9 @@ class NetworkTrainer:
         tensor = torch.from_numpy(scaled).to(self.device_)
         if self._images:
             assert self.image_shape is not None
-            tensor = tensor.reshape(-1, *self.image_shape)
+            tensor = tensor.reshape(-1, *self.image_shape).contiguous(
+                memory_format=torch.channels_last
+            )
         return tensor
 
     def _targets(self, y: np.ndarray) -> torch.Tensor:
