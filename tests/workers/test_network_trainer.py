@@ -156,3 +156,13 @@ def test_trains_on_the_gpu_where_there_is_one() -> None:
     trainer, data = fit(spec(training={"epochs": 2, "device": "cuda"}))
     assert trainer.device_.type == "cuda"
     assert (trainer.predict(data.X_test) == data.y_test).mean() > 0.5
+
+
+def test_importing_the_worker_does_not_touch_cuda() -> None:
+    """A GPU worker may fork (or be a solo pool): CUDA must not start at import."""
+    import subprocess
+    import sys
+
+    code = "import torch, workers.celery_app; print(torch.cuda.is_initialized())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
