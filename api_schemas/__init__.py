@@ -1,6 +1,15 @@
 """regulab's HTTP contract (pydantic v2). Imports neither FastAPI, torch nor scikit-learn."""
 
-from api_schemas.datasets import DatasetInfo, DatasetList, DatasetParam, DatasetRef, TaskType
+from api_schemas.datasets import (
+    ColumnSummary,
+    DatasetInfo,
+    DatasetList,
+    DatasetParam,
+    DatasetPreview,
+    DatasetRead,
+    DatasetRef,
+    TaskType,
+)
 from api_schemas.errors import ErrorBody, FieldError, ValidationErrorBody
 from api_schemas.jobs import (
     HistoryRow,
@@ -12,6 +21,7 @@ from api_schemas.jobs import (
     JobProgress,
     JobRead,
     JobStatus,
+    Preprocessing,
     Split,
 )
 from api_schemas.models import (
@@ -57,10 +67,13 @@ __all__ = [
     "CNNSpec",
     "ClassificationMetrics",
     "Coefficients",
+    "ColumnSummary",
     "DataAugmentation",
     "DatasetInfo",
     "DatasetList",
     "DatasetParam",
+    "DatasetPreview",
+    "DatasetRead",
     "DatasetRef",
     "Dropout",
     "EarlyStopping",
@@ -84,6 +97,7 @@ __all__ = [
     "Metrics",
     "ModelSpec",
     "NetworkSummary",
+    "Preprocessing",
     "RegressionMetrics",
     "Regularizer",
     "Split",

@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 TaskType = Literal["regression", "classification"]
 
 
 class DatasetRef(BaseModel):
-    """A built-in dataset by name, with optional generator parameters."""
+    """A built-in dataset by ``name`` (with optional generator ``params``), or an uploaded
+    one by ``id`` (with an optional subset of its columns as ``features``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(min_length=1, max_length=64, examples=["seed_linear"])
+    name: str | None = Field(None, min_length=1, max_length=64, examples=["seed_linear"])
     params: dict[str, float | int] = Field(
         default_factory=dict,
         description="Generator parameters (see GET /v1/datasets); unknown names are refused.",
     )
+    id: str | None = Field(None, description="An uploaded dataset (POST /v1/datasets).")
+    features: list[str] | None = Field(
+        None, min_length=1, description="Columns to use (uploaded datasets); default all."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatasetRef:
+        if (self.name is None) == (self.id is None):
+            raise ValueError("give either name (a built-in dataset) or id (an uploaded one)")
+        if self.id is not None and self.params:
+            raise ValueError("params apply to built-in datasets only")
+        if self.name is not None and self.features is not None:
+            raise ValueError("features apply to uploaded datasets only")
+        return self
 
 
 class DatasetParam(BaseModel):
@@ -31,6 +47,8 @@ class DatasetParam(BaseModel):
 
 
 class DatasetInfo(BaseModel):
+    id: str | None = Field(None, description="Uploaded datasets only.")
+    source: Literal["builtin", "upload"] = "builtin"
     name: str
     task: TaskType
     rows: int = Field(description="Rows with the default parameters.")
@@ -45,3 +63,36 @@ class DatasetInfo(BaseModel):
 
 class DatasetList(BaseModel):
     items: list[DatasetInfo]
+
+
+class ColumnSummary(BaseModel):
+    name: str
+    type: Literal["number", "category"]
+    missing: int
+    mean: float | None = None
+    std: float | None = None
+    min: float | None = None
+    max: float | None = None
+    categories: dict[str, int] | None = Field(None, description="The 20 most frequent values.")
+
+
+class DatasetRead(BaseModel):
+    """An uploaded dataset: its schema, summary and provenance."""
+
+    id: str
+    source: Literal["upload"] = "upload"
+    name: str
+    task: TaskType
+    target: str
+    rows: int
+    columns: list[ColumnSummary]
+    classes: list[str] | None = None
+    content_hash: str = Field(description="sha256 of the uploaded bytes.")
+    format: Literal["csv", "parquet"]
+    size: int
+    created_at: datetime
+
+
+class DatasetPreview(BaseModel):
+    columns: list[str]
+    rows: list[list[str | float | int | bool | None]]

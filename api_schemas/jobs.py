@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +28,26 @@ class Split(BaseModel):
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Shuffle seed for the split.")
 
 
+class Preprocessing(BaseModel):
+    """Applied in the worker, fitted on the training rows only (never on test rows).
+
+    ``standardize`` is off by default so numbers match scikit-learn's defaults; an L1 or
+    L2 penalty treats every coefficient alike, so regularized linear models usually want
+    it on. Coefficients are then reported on the model's (standardized) scale and mapped
+    back to the original features."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    standardize: bool = False
+    missing: Literal[
+        "error", "drop_rows", "impute_mean", "impute_median", "impute_most_frequent"
+    ] = "error"
+    categorical: Literal["one_hot", "error"] = "one_hot"
+    max_categories: int = Field(
+        50, ge=2, le=1000, description="one_hot refuses a column with more distinct values."
+    )
+
+
 class JobCreate(BaseModel):
     """The body of POST /v1/jobs."""
 
@@ -37,6 +57,7 @@ class JobCreate(BaseModel):
     model: ModelSpec
     regularizers: list[Regularizer] = Field(default_factory=list, max_length=8)
     split: Split = Field(default_factory=Split)
+    preprocessing: Preprocessing = Field(default_factory=Preprocessing)
     baseline: bool = Field(
         True, description="Also fit the same model without regularization and report both."
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from api_schemas.datasets import TaskType
@@ -90,6 +92,17 @@ class TrainingSummary(BaseModel):
         description="The same model fitted without regularization; None when baseline is off "
         "or the job has no regularizer."
     )
+    preprocessing: dict[str, Any] | None = Field(
+        None,
+        description="Uploaded datasets: rows dropped, values imputed, one-hot columns created, "
+        "columns standardized (all fitted on the training rows).",
+    )
+    original_coefficients: Coefficients | None = Field(
+        None,
+        description="With standardize on: the coefficients mapped back to the columns' own "
+        "units (coefficients are on the model's standardized scale).",
+    )
+    dataset_hash: str | None = Field(None, description="sha256 of an uploaded dataset's bytes.")
 
 
 class JobResult(TrainingSummary):

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Request bodies above this many bytes get 413."
     )
+    max_upload_bytes: int = Field(
+        104_857_600, ge=1024, description="Dataset uploads above this many bytes get 413."
+    )
 
     heartbeat_seconds: float = Field(
         5.0, gt=0, description="How often a running job writes its heartbeat."

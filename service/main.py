@@ -14,6 +14,7 @@ from service.api.errors import install_error_handlers
 from service.api.routes import datasets, health, jobs
 from service.artifacts import artifact_store_from_settings
 from service.config import Settings
+from service.datasets.store import DatasetStore
 from service.db import make_engine
 from service.jobs.service import Queues, TimeLimits
 from service.jobs.store import JobStore
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     context = AppContext(
         settings=settings,
         jobs=JobStore(engine),
+        datasets=DatasetStore(engine),
         artifacts=artifact_store_from_settings(settings),
         celery=make_celery(settings),
         keys=ApiKeys(settings.api_key_list),
@@ -45,7 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.context = context
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        uploads={"/v1/datasets": settings.max_upload_bytes},
+    )
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(datasets.router)

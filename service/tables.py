@@ -23,6 +23,9 @@ class Job(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     dataset_name: Mapped[str] = mapped_column(String(64))
+    #: An uploaded dataset's id and the sha256 of its bytes: which data made the result.
+    dataset_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    dataset_hash: Mapped[str | None] = mapped_column(String(64))
     model_kind: Mapped[str] = mapped_column(String(32))
     max_seconds: Mapped[int] = mapped_column(Integer, server_default="3600")
     #: The Celery queue the job's messages go to (the GPU queue for CUDA jobs).
@@ -87,3 +90,27 @@ class JobHistory(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_job_history_job_id_attempt_step", "job_id", "attempt", "step"),)
+
+
+class UploadedDataset(Base):
+    """A table a caller uploaded, stored as Parquet in the artifact store under ``key``."""
+
+    __tablename__ = "datasets"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(128))
+    format: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(255))
+    task: Mapped[str] = mapped_column(String(16))
+    rows: Mapped[int] = mapped_column(Integer)
+    columns: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    classes: Mapped[list[str] | None] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("owner", "content_hash", "target", name="uq_datasets_owner_hash"),
+    )

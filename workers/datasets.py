@@ -174,5 +174,8 @@ LOADERS: dict[str, Callable[[Params, Path], Dataset]] = {
 
 
 def load_dataset(ref: DatasetRef, data_dir: Path) -> Dataset:
+    """A built-in dataset (uploaded ones are read by the job runner)."""
+    if ref.name is None:
+        raise ValueError("load_dataset reads built-in datasets, which have a name")
     entry = BUILTIN_DATASETS[ref.name]
     return LOADERS[ref.name](entry.resolve_params(ref.params), data_dir)

@@ -5,15 +5,18 @@ This is the domain code the Celery task calls; tests and benchmarks call it too.
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
+import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from api_schemas import JobCreate
+from api_schemas import JobCreate, TaskType
 from service.artifacts import ArtifactStore, artifact_store_from_settings
 from service.config import Settings
+from service.datasets.store import DatasetStore
 from service.db import make_engine
 from service.jobs.attempts import AttemptStore, ClaimedJob, StoredArtifact
 from service.jobs.validation import SpecError, check_job_spec
@@ -22,7 +25,7 @@ from workers.datasets import DatasetUnavailableError
 from workers.heartbeat import Heartbeat
 from workers.trainers.linear import DataError
 from workers.trainers.torch_device import DeviceUnavailableError
-from workers.training import train
+from workers.training import UploadedTable, train
 from workers.training_files import TrainingOutput
 
 log = logging.getLogger(__name__)
@@ -41,13 +44,16 @@ class Outcome(StrEnum):
 class WorkerContext:
     settings: Settings
     attempts: AttemptStore
+    datasets: DatasetStore
     artifacts: ArtifactStore
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkerContext:
+        engine = make_engine(settings)
         return cls(
             settings=settings,
-            attempts=AttemptStore(make_engine(settings)),
+            attempts=AttemptStore(engine),
+            datasets=DatasetStore(engine),
             artifacts=artifact_store_from_settings(settings),
         )
 
@@ -64,8 +70,8 @@ def run_job(ctx: WorkerContext, job_id: str, worker: str) -> Outcome:
     with Heartbeat(ctx.attempts, job_id, job.attempt, ctx.settings.heartbeat_seconds):
         try:
             spec = JobCreate.model_validate(job.spec)
-            check_job_spec(spec)
-            output = train(spec, ctx.settings.data_dir, callbacks)
+            upload = load_upload(ctx, spec)
+            output = train(spec, ctx.settings.data_dir, callbacks, upload)
         except StopTrainingError as stop:
             return _stopped(ctx, job, stop)
         except (ValidationError, SpecError) as exc:
@@ -78,6 +84,21 @@ def run_job(ctx: WorkerContext, job_id: str, worker: str) -> Outcome:
             log.exception("job %s failed", job_id)
             return _fail(ctx, job, "internal_error", f"{type(exc).__name__}: {exc}")
     return _store_success(ctx, job, output)
+
+
+def load_upload(ctx: WorkerContext, spec: JobCreate) -> UploadedTable | None:
+    """Check the spec again (the catalog may have changed since it was accepted) and read
+    the uploaded table it names, if any."""
+    row = ctx.datasets.get(spec.dataset.id) if spec.dataset.id else None
+    if spec.dataset.id and row is None:
+        raise DataError(f"dataset {spec.dataset.id} was deleted")
+    check_job_spec(spec, row)
+    if row is None:
+        return None
+    with ctx.artifacts.open(row.key) as stream:
+        table = pq.read_table(io.BytesIO(stream.read()))
+    task: TaskType = "classification" if row.task == "classification" else "regression"
+    return UploadedTable(row.name, table, row.target, task, row.classes, row.content_hash)
 
 
 def _store_success(ctx: WorkerContext, job: ClaimedJob, output: TrainingOutput) -> Outcome:

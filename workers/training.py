@@ -3,18 +3,21 @@ and a benchmark can call in-process."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from sklearn.model_selection import train_test_split
 
-from api_schemas import NETWORK_KINDS, FitReport, JobCreate, TrainingSummary
+from api_schemas import NETWORK_KINDS, FitReport, JobCreate, TaskType, TrainingSummary
 from api_schemas import ElasticNet as ElasticNetSpec
 from workers import plots
 from workers.callbacks import Progress, TrainingCallback
 from workers.datasets import Dataset, load_dataset
 from workers.network_training import network_steps, train_network
+from workers.preprocessing import original_scale, prepare_upload
 from workers.trainers.linear import (
     DataError,
     Penalty,
@@ -40,13 +43,35 @@ def split_dataset(dataset: Dataset, spec: JobCreate) -> SplitData:
     return SplitData(X_train, y_train, X_test, y_test, dataset.feature_names)
 
 
+@dataclass(frozen=True)
+class UploadedTable:
+    """An uploaded dataset as the worker read it from the artifact store."""
+
+    name: str
+    table: pa.Table
+    target: str
+    task: TaskType
+    classes: list[str] | None
+    content_hash: str
+
+
 def train(
-    spec: JobCreate, data_dir: Path, callbacks: TrainingCallback | None = None
+    spec: JobCreate,
+    data_dir: Path,
+    callbacks: TrainingCallback | None = None,
+    upload: UploadedTable | None = None,
 ) -> TrainingOutput:
     """Load and split the data, then fit (and fit the baseline) and draw. ``callbacks``
     hear of each finished step and may stop the job between steps."""
-    dataset = load_dataset(spec.dataset, data_dir)
-    data = split_dataset(dataset, spec)
+    report = None
+    if upload is not None:
+        data, report = prepare_upload(upload.table, upload.target, upload.classes, spec)
+        dataset = Dataset(
+            upload.name, upload.task, data.X_train, data.y_train, data.feature_names, upload.classes
+        )
+    else:
+        dataset = load_dataset(spec.dataset, data_dir)
+        data = split_dataset(dataset, spec)
     if dataset.task == "classification" and len(np.unique(data.y_train)) < 2:
         raise DataError("the training split holds a single class; lower test_fraction")
     network = spec.model.kind in NETWORK_KINDS
@@ -56,9 +81,29 @@ def train(
     progress.done(
         "load_data", n_train=len(data.y_train), n_test=n_test, features=data.X_train.shape[1]
     )
-    if network:
-        return train_network(spec, dataset, data, progress)
-    return train_linear(spec, dataset, data, progress)
+    output = (
+        train_network(spec, dataset, data, progress)
+        if network
+        else train_linear(spec, dataset, data, progress)
+    )
+    if report is None or upload is None:
+        return output
+    updates: dict[str, Any] = {
+        "preprocessing": report.as_dict(),
+        "dataset_hash": upload.content_hash,
+    }
+    coefficients = output.summary.coefficients
+    if report.standardized and coefficients is not None and np.ndim(coefficients.coef) == 1:
+        coef, intercept = original_scale(
+            np.asarray(coefficients.coef),
+            float(np.ravel(coefficients.intercept)[0]),
+            data.feature_names,
+            report,
+        )
+        updates["original_coefficients"] = coefficients.model_copy(
+            update={"coef": coef, "intercept": intercept}
+        )
+    return TrainingOutput(output.summary.model_copy(update=updates), output.files)
 
 
 def linear_baseline(spec: JobCreate) -> bool:

@@ -11,17 +11,21 @@ class BodySizeLimit:
     """A declared Content-Length above the limit is refused without reading a byte;
     a chunked body is counted as it streams and cut off at the limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, uploads: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads or {}  # POST paths that take larger bodies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
+        if scope["method"] == "POST":
+            limit = self.uploads.get(scope["path"].rstrip("/"), limit)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
 
         received = 0
@@ -36,9 +40,9 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     if not started:
-                        await self._refuse(send)
+                        await self._refuse(send, limit)
                         refused = True
                     return {"type": "http.disconnect"}
             return message
@@ -52,10 +56,8 @@ class BodySizeLimit:
 
         await self.app(scope, counting_receive, tracking_send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {"detail": f"request body is larger than {self.max_bytes} bytes"}
-        ).encode()
+    async def _refuse(self, send: Send, limit: int) -> None:
+        body = json.dumps({"detail": f"request body is larger than {limit} bytes"}).encode()
         await send(
             {
                 "type": "http.response.start",

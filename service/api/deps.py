@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from service.api.auth import ApiKeys
 from service.artifacts import ArtifactStore
 from service.config import Settings
+from service.datasets.store import DatasetStore
 from service.jobs.service import Queues, TimeLimits
 from service.jobs.store import JobStore
 from service.task_queue import publish_job
@@ -22,6 +23,7 @@ class AppContext:
 
     settings: Settings
     jobs: JobStore
+    datasets: DatasetStore
     artifacts: ArtifactStore
     celery: Celery
     keys: ApiKeys

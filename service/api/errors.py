@@ -6,6 +6,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from service.artifacts import ArtifactNotFoundError
+from service.datasets.service import DatasetConflictError, DatasetNotFoundError
+from service.datasets.uploads import UploadError
 from service.jobs.pagination import InvalidCursorError
 from service.jobs.service import IdempotencyConflictError, JobNotFoundError, JobStateError
 from service.jobs.validation import SpecError
@@ -25,6 +27,18 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidCursorError)
     async def _cursor(_: Request, exc: InvalidCursorError) -> JSONResponse:
         return _field_error(["query", "cursor"], str(exc), "value_error")
+
+    @app.exception_handler(UploadError)
+    async def _upload(_: Request, exc: UploadError) -> JSONResponse:
+        return _field_error(["body", exc.field], exc.message, "invalid_upload")
+
+    @app.exception_handler(DatasetNotFoundError)
+    async def _no_dataset(_: Request, exc: DatasetNotFoundError) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": f"no such dataset: {exc}"})
+
+    @app.exception_handler(DatasetConflictError)
+    async def _dataset_in_use(_: Request, exc: DatasetConflictError) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
 
     @app.exception_handler(JobNotFoundError)
     async def _not_found(_: Request, exc: JobNotFoundError) -> JSONResponse:

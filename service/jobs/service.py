@@ -24,6 +24,7 @@ from api_schemas import (
     JobStatus,
 )
 from service.artifacts import ArtifactStore
+from service.datasets.store import DatasetStore
 from service.jobs.pagination import encode_cursor
 from service.jobs.store import JobActiveError, JobFinishedError, JobStore
 from service.jobs.validation import SpecError, check_job_spec, uses_torch
@@ -113,11 +114,13 @@ def submit_job(
     owner: str,
     limits: TimeLimits,
     queues: Queues,
+    datasets: DatasetStore,
     idempotency_key: str | None = None,
 ) -> tuple[Job, bool]:
     """Check, store, then publish. Returns the job and whether it is new: a repeated
     Idempotency-Key with the same body returns the first job."""
-    check_job_spec(spec)
+    uploaded = datasets.get(spec.dataset.id, owner) if spec.dataset.id else None
+    check_job_spec(spec, uploaded)
     max_seconds = limits.resolve(spec)
     digest = request_hash(spec)
     if idempotency_key is not None:
@@ -130,6 +133,7 @@ def submit_job(
             owner=owner,
             max_seconds=max_seconds,
             queue=queues.for_spec(spec),
+            dataset=uploaded,
             idempotency_key=idempotency_key,
             request_hash=digest,
         )
@@ -250,6 +254,7 @@ def retry_job(
     *,
     limits: TimeLimits,
     queues: Queues,
+    datasets: DatasetStore,
 ) -> Job:
     original = _owned(store, job_id, owner)
     if original.status not in (JobStatus.failed, JobStatus.cancelled):
@@ -257,11 +262,15 @@ def retry_job(
             f"job {job_id} is {original.status}; only failed or cancelled jobs can be retried"
         )
     spec = JobCreate.model_validate(original.spec)
+    uploaded = datasets.get(spec.dataset.id, owner) if spec.dataset.id else None
+    if spec.dataset.id and uploaded is None:
+        raise JobStateError(f"job {job_id} used dataset {spec.dataset.id}, which was deleted")
     job = store.create(
         spec,
         owner=owner,
         max_seconds=limits.resolve(spec),
         queue=queues.for_spec(spec),
+        dataset=uploaded,
         request_hash=request_hash(spec),
         retry_of=original.id,
     )

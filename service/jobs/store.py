@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from api_schemas import JobCreate, JobStatus
 from service.db import make_session_factory, transaction, utcnow
 from service.jobs.pagination import decode_cursor
-from service.tables import Base, Job, JobArtifact, JobHistory
+from service.tables import Base, Job, JobArtifact, JobHistory, UploadedDataset
 
 FINISHED = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
 
@@ -44,6 +44,7 @@ class JobStore:
         owner: str,
         max_seconds: int,
         queue: str = "regulab",
+        dataset: UploadedDataset | None = None,
         idempotency_key: str | None = None,
         request_hash: str | None = None,
         retry_of: str | None = None,
@@ -56,7 +57,9 @@ class JobStore:
             "owner": owner,
             "status": JobStatus.queued.value,
             "spec": spec.model_dump(mode="json"),
-            "dataset_name": spec.dataset.name,
+            "dataset_name": dataset.name if dataset else spec.dataset.name,
+            "dataset_id": dataset.id if dataset else None,
+            "dataset_hash": dataset.content_hash if dataset else None,
             "model_kind": spec.model.kind,
             "max_seconds": max_seconds,
             "queue": queue,

@@ -7,7 +7,7 @@ error shape for both kinds of 422.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from dataclasses import dataclass
 
 from api_schemas import (
     NETWORK_KINDS,
@@ -17,7 +17,8 @@ from api_schemas import (
     JobCreate,
     LogisticRegressionSpec,
 )
-from service.datasets.catalog import BUILTIN_DATASETS, BuiltinDataset, DatasetParamError
+from service.datasets.catalog import BUILTIN_DATASETS, DatasetParamError
+from service.tables import UploadedDataset
 
 NETWORK_REGULARIZERS = PENALTY_KINDS | {
     "dropout",
@@ -63,29 +64,61 @@ def accepted_regularizers(spec: JobCreate) -> frozenset[str]:
     return NETWORK_REGULARIZERS if spec.model.kind in NETWORK_KINDS else PENALTY_KINDS
 
 
-def check_job_spec(spec: JobCreate) -> None:
-    dataset, params = _check_dataset(spec)
+@dataclass(frozen=True)
+class DatasetFacts:
+    """What the checks need to know of a dataset, built-in or uploaded."""
+
+    name: str
+    task: str
+    rows: int
+    classes: int | None
+    image_shape: tuple[int, int, int] | None = None
+
+
+def check_job_spec(spec: JobCreate, uploaded: UploadedDataset | None = None) -> None:
+    """Raise SpecError for a spec that cannot run. ``uploaded`` is the caller's dataset
+    that ``spec.dataset.id`` names (None when it names none of the caller's)."""
+    dataset = _check_upload(spec, uploaded) if spec.dataset.id else _check_builtin(spec)
     _check_model(spec, dataset)
     _check_regularizers(spec, dataset)
     _check_training(spec)
-    _check_solver(spec, dataset, params)
-    _check_split(spec, dataset, params)
+    _check_solver(spec, dataset)
+    _check_split(spec, dataset)
 
 
-def _check_dataset(spec: JobCreate) -> tuple[BuiltinDataset, Mapping[str, float | int]]:
-    dataset = BUILTIN_DATASETS.get(spec.dataset.name)
+def _check_builtin(spec: JobCreate) -> DatasetFacts:
+    name = spec.dataset.name or ""
+    dataset = BUILTIN_DATASETS.get(name)
     if dataset is None:
         names = ", ".join(sorted(BUILTIN_DATASETS))
-        raise SpecError(
-            ("dataset", "name"), f"unknown dataset {spec.dataset.name!r}; built-in: {names}"
-        )
+        raise SpecError(("dataset", "name"), f"unknown dataset {name!r}; built-in: {names}")
     try:
-        return dataset, dataset.resolve_params(spec.dataset.params)
+        params = dataset.resolve_params(spec.dataset.params)
     except DatasetParamError as exc:
         raise SpecError(("dataset", "params", exc.param), str(exc)) from exc
+    shape = dataset.shape(params)
+    return DatasetFacts(dataset.name, dataset.task, shape.rows, shape.classes, dataset.image_shape)
 
 
-def _check_model(spec: JobCreate, dataset: BuiltinDataset) -> None:
+def _check_upload(spec: JobCreate, uploaded: UploadedDataset | None) -> DatasetFacts:
+    if uploaded is None:
+        raise SpecError(("dataset", "id"), f"no uploaded dataset {spec.dataset.id!r}")
+    columns = [c["name"] for c in uploaded.columns]
+    for index, feature in enumerate(spec.dataset.features or []):
+        if feature == uploaded.target:
+            raise SpecError(
+                ("dataset", "features", index), f"{feature!r} is the target, not a feature"
+            )
+        if feature not in columns:
+            raise SpecError(
+                ("dataset", "features", index),
+                f"{uploaded.name} has no column {feature!r}; columns: {', '.join(columns)}",
+            )
+    classes = len(uploaded.classes) if uploaded.classes else None
+    return DatasetFacts(uploaded.name, uploaded.task, uploaded.rows, classes)
+
+
+def _check_model(spec: JobCreate, dataset: DatasetFacts) -> None:
     kind = spec.model.kind
     task = MODEL_TASK[kind]
     if task is not None and task != dataset.task:
@@ -100,7 +133,7 @@ def _check_model(spec: JobCreate, dataset: BuiltinDataset) -> None:
         )
 
 
-def _check_regularizers(spec: JobCreate, dataset: BuiltinDataset) -> None:
+def _check_regularizers(spec: JobCreate, dataset: DatasetFacts) -> None:
     kind = spec.model.kind
     accepted = accepted_regularizers(spec)
     seen: dict[str, int] = {}
@@ -137,7 +170,7 @@ def _check_regularizers(spec: JobCreate, dataset: BuiltinDataset) -> None:
 
 
 def _check_augmentation(
-    augmentation: DataAugmentation, loc: tuple[str | int, ...], dataset: BuiltinDataset, kind: str
+    augmentation: DataAugmentation, loc: tuple[str | int, ...], dataset: DatasetFacts, kind: str
 ) -> None:
     image_changes = [p for p in IMAGE_AUGMENTATIONS if getattr(augmentation, p)]
     if image_changes and (kind != "cnn" or dataset.image_shape is None):
@@ -166,9 +199,7 @@ def _check_training(spec: JobCreate) -> None:
         )
 
 
-def _check_solver(
-    spec: JobCreate, dataset: BuiltinDataset, params: Mapping[str, float | int]
-) -> None:
+def _check_solver(spec: JobCreate, dataset: DatasetFacts) -> None:
     if not isinstance(spec.model, LogisticRegressionSpec) or spec.model.solver is None:
         return
     if spec.model.engine == "torch":
@@ -183,7 +214,7 @@ def _check_solver(
             f"solver {solver} does not support penalty {penalty}; "
             f"it supports {', '.join(sorted(SOLVER_PENALTIES[solver]))}",
         )
-    classes = dataset.shape(params).classes or 2
+    classes = dataset.classes or 2
     if solver == "liblinear" and classes > 2:
         raise SpecError(
             ("model", "solver"),
@@ -191,10 +222,8 @@ def _check_solver(
         )
 
 
-def _check_split(
-    spec: JobCreate, dataset: BuiltinDataset, params: Mapping[str, float | int]
-) -> None:
-    rows = dataset.shape(params).rows
+def _check_split(spec: JobCreate, dataset: DatasetFacts) -> None:
+    rows = dataset.rows
     fraction = spec.split.test_fraction
     n_test = math.ceil(rows * fraction) if fraction > 0 else 0
     if rows - n_test < 2:

@@ -50,6 +50,7 @@ def create_job(
         owner=owner,
         limits=ctx.limits,
         queues=ctx.queues,
+        datasets=ctx.datasets,
         idempotency_key=idempotency_key,
     )
     if not created:
@@ -92,7 +93,13 @@ def retry_job(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobAccepted:
     """A new job with the same spec as a failed or cancelled one (its retry_of)."""
     return accepted(
         jobs_service.retry_job(
-            ctx.jobs, ctx.publish, job_id, owner, limits=ctx.limits, queues=ctx.queues
+            ctx.jobs,
+            ctx.publish,
+            job_id,
+            owner,
+            limits=ctx.limits,
+            queues=ctx.queues,
+            datasets=ctx.datasets,
         )
     )
 

@@ -1,0 +1,197 @@
+"""Reading and checking an uploaded table (CSV or Parquet) in the API process.
+
+pyarrow only: no pandas, scikit-learn or torch. Every refusal names the column (and
+rows where there are any), and happens before anything is stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from api_schemas import ColumnSummary, TaskType
+
+PARQUET_MAGIC = b"PAR1"
+#: A numeric target with at most this many distinct whole values (each seen twice on
+#: average) is taken as classes when the upload does not say.
+MAX_INFERRED_CLASSES = 20
+
+
+class UploadError(ValueError):
+    """A refused upload; ``field`` is the form field or column it is about."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+@dataclass(frozen=True)
+class ParsedUpload:
+    table: pa.Table
+    format: Literal["csv", "parquet"]
+    task: TaskType
+    classes: list[str] | None
+    content_hash: str
+    size: int
+    columns: list[ColumnSummary]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def detect_format(path: Path, filename: str) -> Literal["csv", "parquet"]:
+    """By extension, checked against the content: a .csv that is Parquet is refused."""
+    suffix = Path(filename).suffix.lower()
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    is_parquet = head == PARQUET_MAGIC
+    if suffix == ".parquet":
+        if not is_parquet:
+            raise UploadError("file", f"{filename} is named .parquet but is not a Parquet file")
+        return "parquet"
+    if suffix in {".csv", ".txt"}:
+        if is_parquet:
+            raise UploadError("file", f"{filename} is named {suffix} but holds Parquet")
+        return "csv"
+    raise UploadError("file", f"{filename}: upload a .csv or a .parquet file")
+
+
+def read_table(path: Path, fmt: Literal["csv", "parquet"], filename: str) -> pa.Table:
+    if path.stat().st_size == 0:
+        raise UploadError("file", f"{filename} is empty")
+    try:
+        if fmt == "parquet":
+            return pq.read_table(path)
+        _check_csv_header(path, filename)
+        return pa_csv.read_csv(path)
+    except UploadError:
+        raise
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeDecodeError) as exc:
+        raise UploadError("file", f"{filename} could not be parsed: {exc}") from exc
+
+
+def _check_csv_header(path: Path, filename: str) -> None:
+    with path.open("rb") as handle:
+        first = handle.readline().decode("utf-8", errors="strict")
+    header = next(csv.reader(io.StringIO(first)), [])
+    if not any(name.strip() for name in header):
+        raise UploadError("file", f"{filename} has no header row")
+
+
+def summarize(table: pa.Table) -> list[ColumnSummary]:
+    columns = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        missing = column.null_count
+        if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+            values = column.cast(pa.float64())
+            present = len(column) - missing
+            columns.append(
+                ColumnSummary(
+                    name=name,
+                    type="number",
+                    missing=missing,
+                    mean=pc.mean(values).as_py() if present else None,
+                    std=pc.stddev(values).as_py() if present > 1 else None,
+                    min=pc.min(values).as_py() if present else None,
+                    max=pc.max(values).as_py() if present else None,
+                )
+            )
+        else:
+            counts = pc.value_counts(column.cast(pa.string())).to_pylist()
+            top = sorted(
+                (c for c in counts if c["values"] is not None), key=lambda c: -c["counts"]
+            )[:20]
+            columns.append(
+                ColumnSummary(
+                    name=name,
+                    type="category",
+                    missing=missing,
+                    categories={str(c["values"]): int(c["counts"]) for c in top},
+                )
+            )
+    return columns
+
+
+def infer_task(column: pa.ChunkedArray, requested: TaskType | None, target: str) -> TaskType:
+    numeric = pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
+    if requested == "regression" and not numeric:
+        raise UploadError(target, f"target column {target!r} is not numeric: cannot regress on it")
+    if requested is not None:
+        return requested
+    if not numeric:
+        return "classification"
+    distinct = pc.unique(column.drop_null())
+    whole = pa.types.is_integer(column.type) or bool(
+        pc.all(pc.equal(pc.floor(distinct), distinct)).as_py()
+    )
+    # Few whole values, each repeated: labels. Otherwise a quantity. (Send task to be sure.)
+    few = len(distinct) <= MAX_INFERRED_CLASSES and len(distinct) <= len(column) / 2
+    return "classification" if whole and few else "regression"
+
+
+def parse_upload(path: Path, filename: str, target: str, task: TaskType | None) -> ParsedUpload:
+    fmt = detect_format(path, filename)
+    table = read_table(path, fmt, filename)
+    names = table.column_names
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise UploadError("file", f"duplicate column names: {', '.join(map(repr, duplicates))}")
+    if table.num_rows < 2:
+        raise UploadError(
+            "file", f"{filename} has {table.num_rows} data row(s); at least 2 are needed"
+        )
+    if target not in names:
+        raise UploadError("target", f"no column {target!r}; columns: {', '.join(names)}")
+    if len(names) < 2:
+        raise UploadError("file", f"{filename} has no feature columns besides the target")
+    column = table.column(target)
+    if column.null_count:
+        rows = _null_rows(column)
+        raise UploadError(target, f"target column {target!r} is missing in rows {rows}")
+    inferred = infer_task(column, task, target)
+    classes = None
+    if inferred == "classification":
+        classes = sorted(str(v) for v in pc.unique(column.cast(pa.string())).to_pylist())
+        if len(classes) < 2:
+            raise UploadError(target, f"target column {target!r} has one class ({classes[0]!r})")
+    return ParsedUpload(
+        table=table,
+        format=fmt,
+        task=inferred,
+        classes=classes,
+        content_hash=sha256_of(path),
+        size=path.stat().st_size,
+        columns=summarize(table),
+    )
+
+
+def _null_rows(column: pa.ChunkedArray, limit: int = 10) -> str:
+    """1-based data row numbers of the missing values, as a user counts them."""
+    rows = [i + 1 for i, v in enumerate(column.to_pylist()) if v is None]
+    shown = ", ".join(map(str, rows[:limit]))
+    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+def to_parquet(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+def preview(data: bytes, rows: int) -> tuple[list[str], list[list[Any]]]:
+    table = pq.read_table(io.BytesIO(data)).slice(0, rows)
+    return table.column_names, [list(row.values()) for row in table.to_pylist()]
