@@ -15,8 +15,17 @@ from api_schemas.training import TrainingSpec
 
 
 class Split(BaseModel):
+    """holdout: one train/test split by ``test_fraction``. kfold: the model is also fitted
+    on ``folds`` folds and scored on each held-out fold (cross-validated metrics, mean and
+    std); its reported fit uses every row."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    kind: Literal["holdout", "kfold"] = "holdout"
+    folds: int = Field(5, ge=2, le=50, description="kfold only.")
+    stratify: bool = Field(
+        False, description="Keep class proportions in each split (classification)."
+    )
     test_fraction: float = Field(
         0.2,
         ge=0.0,

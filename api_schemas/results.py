@@ -57,6 +57,13 @@ class NetworkSummary(BaseModel):
     parameters: int
 
 
+class CrossValidation(BaseModel):
+    folds: int
+    mean: dict[str, float | None] = Field(description="Each metric's mean over the folds.")
+    std: dict[str, float | None]
+    per_fold: list[dict[str, float | None]]
+
+
 class FitReport(BaseModel):
     estimator: str = Field(description="What was fitted, with its parameters.")
     metrics: Metrics
@@ -64,6 +71,7 @@ class FitReport(BaseModel):
         None, description="Linear models only; networks report weight norms in the history."
     )
     network: NetworkSummary | None = None
+    cross_validation: CrossValidation | None = None
     fit_seconds: float
     warnings: list[str] = Field(default_factory=list)
 
@@ -85,6 +93,7 @@ class TrainingSummary(BaseModel):
     metrics: Metrics
     coefficients: Coefficients | None = Field(description="Linear models only.")
     network: NetworkSummary | None = Field(None, description="Networks only.")
+    cross_validation: CrossValidation | None = Field(None, description="split.kind kfold.")
     estimator: str
     fit_seconds: float
     warnings: list[str] = Field(default_factory=list)

@@ -40,34 +40,51 @@ def _rows(mask: np.ndarray, index: np.ndarray, limit: int = 10) -> str:
     return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 
+def target_values(table: pa.Table, target: str, classes: list[str] | None) -> np.ndarray:
+    """Class indices (classification) or floats (regression) of the target column."""
+    raw = table.column(target).to_pylist()
+    if classes:
+        found: np.ndarray = np.searchsorted(np.asarray(classes), np.asarray([str(v) for v in raw]))
+        return found
+    return np.asarray(raw, dtype=float)
+
+
 def prepare_upload(
-    table: pa.Table, target: str, classes: list[str] | None, spec: JobCreate
+    table: pa.Table,
+    target: str,
+    classes: list[str] | None,
+    spec: JobCreate,
+    rows: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[SplitData, PreprocessingReport]:
+    """Split (by ``spec.split``, or the given train/test ``rows``, e.g. one CV fold) and
+    preprocess with statistics of the training rows."""
     settings: Preprocessing = spec.preprocessing
     features = spec.dataset.features or [c for c in table.column_names if c != target]
-    y_raw = table.column(target).to_pylist()
-    y = (
-        np.searchsorted(np.asarray(classes), np.asarray([str(v) for v in y_raw]))
-        if classes
-        else np.asarray(y_raw, dtype=float)
-    )
+    y = target_values(table, target, classes)
     index = np.arange(table.num_rows)
-    fraction = spec.split.test_fraction
-    train_idx, test_idx = (
-        train_test_split(index, test_size=fraction, random_state=spec.split.seed, shuffle=True)
-        if fraction > 0
-        else (index, index[:0])
-    )
+    fraction = 0.0 if spec.split.kind == "kfold" else spec.split.test_fraction
+    if rows is not None:
+        train_idx, test_idx = rows
+    elif fraction > 0:
+        train_idx, test_idx = train_test_split(
+            index,
+            test_size=fraction,
+            random_state=spec.split.seed,
+            shuffle=True,
+            stratify=y if spec.split.stratify else None,
+        )
+    else:
+        train_idx, test_idx = index, index[:0]
     report = PreprocessingReport()
     missing = {name: np.asarray(table.column(name).is_null()) for name in features}
     if settings.missing in {"error", "drop_rows"}:
         train_idx, test_idx = _drop_missing(missing, index, (train_idx, test_idx), settings, report)
-    rows = np.concatenate([train_idx, test_idx])
+    kept = np.concatenate([train_idx, test_idx])
     blocks, names = [], []
     for name in features:
         column = table.column(name)
         if missing[name].any():
-            report.imputed[name] = int(missing[name][rows].sum())
+            report.imputed[name] = int(missing[name][kept].sum())
         if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
             values = column.to_numpy(zero_copy_only=False).astype(float)
             blocks.append(_impute(values, missing[name], train_idx, settings.missing, name))
@@ -81,7 +98,7 @@ def prepare_upload(
     X_train, X_test = X[train_idx], X[test_idx]
     if settings.standardize:
         _standardize(X_train, X_test, names, set(features), report)
-    has_test = fraction > 0
+    has_test = rows is not None or fraction > 0
     split = SplitData(
         X_train,
         y[train_idx],

@@ -3,21 +3,29 @@ and a benchmark can call in-process."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-from api_schemas import NETWORK_KINDS, FitReport, JobCreate, TaskType, TrainingSummary
+from api_schemas import (
+    NETWORK_KINDS,
+    CrossValidation,
+    FitReport,
+    JobCreate,
+    TaskType,
+    TrainingSummary,
+)
 from api_schemas import ElasticNet as ElasticNetSpec
 from workers import plots
 from workers.callbacks import Progress, TrainingCallback
 from workers.datasets import Dataset, load_dataset
 from workers.network_training import network_steps, train_network
-from workers.preprocessing import original_scale, prepare_upload
+from workers.preprocessing import original_scale, prepare_upload, target_values
 from workers.trainers.linear import (
     DataError,
     Penalty,
@@ -35,12 +43,52 @@ def split_dataset(dataset: Dataset, spec: JobCreate) -> SplitData:
             dataset.X, dataset.y, dataset.X_test, dataset.y_test, dataset.feature_names
         )
     fraction = spec.split.test_fraction
-    if fraction == 0:
+    if fraction == 0 or spec.split.kind == "kfold":
         return SplitData(dataset.X, dataset.y, None, None, dataset.feature_names)
     X_train, X_test, y_train, y_test = train_test_split(
-        dataset.X, dataset.y, test_size=fraction, random_state=spec.split.seed, shuffle=True
+        dataset.X,
+        dataset.y,
+        test_size=fraction,
+        random_state=spec.split.seed,
+        shuffle=True,
+        stratify=dataset.y if spec.split.stratify else None,
     )
     return SplitData(X_train, y_train, X_test, y_test, dataset.feature_names)
+
+
+def fold_rows(y: np.ndarray, spec: JobCreate) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train rows, held-out rows) of each fold; stratified when asked."""
+    kind = StratifiedKFold if spec.split.stratify else KFold
+    splitter = kind(n_splits=spec.split.folds, shuffle=True, random_state=spec.split.seed)
+    return list(splitter.split(np.zeros(len(y)), y))
+
+
+def cross_validate(
+    spec: JobCreate,
+    penalty: Penalty | None,
+    n_classes: int,
+    folds: list[SplitData],
+    progress: Progress,
+    *,
+    name: str,
+) -> CrossValidation:
+    """Fit on each fold's training rows, score its held-out rows; one step per fold."""
+    per_fold: list[dict[str, float | None]] = []
+    for number, fold in enumerate(folds, 1):
+        report = fit_and_report(build_estimator(spec, penalty, n_classes), fold)
+        assert report.metrics.test is not None
+        scores = report.metrics.test.model_dump()
+        per_fold.append(scores)
+        progress.done(f"{name} fold {number}", "fold", **scores)
+    keys = per_fold[0].keys()
+    mean = {k: _stat(np.mean, [f[k] for f in per_fold]) for k in keys}
+    std = {k: _stat(np.std, [f[k] for f in per_fold]) for k in keys}
+    return CrossValidation(folds=len(folds), mean=mean, std=std, per_fold=per_fold)
+
+
+def _stat(function: Callable[[list[float]], Any], values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return float(function(present)) if len(present) == len(values) else None
 
 
 @dataclass(frozen=True)
@@ -76,6 +124,26 @@ def train(
         raise DataError("the training split holds a single class; lower test_fraction")
     network = spec.model.kind in NETWORK_KINDS
     total = network_steps(spec) if network else (4 if linear_baseline(spec) else 3)
+    folds: list[SplitData] = []
+    if spec.split.kind == "kfold":
+        if upload is not None:
+            y_all = target_values(upload.table, upload.target, upload.classes)
+            folds = [
+                prepare_upload(upload.table, upload.target, upload.classes, spec, rows)[0]
+                for rows in fold_rows(y_all, spec)
+            ]
+        else:
+            folds = [
+                SplitData(
+                    data.X_train[tr],
+                    data.y_train[tr],
+                    data.X_train[te],
+                    data.y_train[te],
+                    data.feature_names,
+                )
+                for tr, te in fold_rows(data.y_train, spec)
+            ]
+        total += len(folds) * (2 if linear_baseline(spec) else 1)
     progress = Progress(callbacks or TrainingCallback(), total)
     n_test = 0 if data.y_test is None else len(data.y_test)
     progress.done(
@@ -84,7 +152,7 @@ def train(
     output = (
         train_network(spec, dataset, data, progress)
         if network
-        else train_linear(spec, dataset, data, progress)
+        else train_linear(spec, dataset, data, progress, folds)
     )
     if report is None or upload is None:
         return output
@@ -111,7 +179,11 @@ def linear_baseline(spec: JobCreate) -> bool:
 
 
 def train_linear(
-    spec: JobCreate, dataset: Dataset, data: SplitData, progress: Progress
+    spec: JobCreate,
+    dataset: Dataset,
+    data: SplitData,
+    progress: Progress,
+    folds: list[SplitData] | None = None,
 ) -> TrainingOutput:
     penalty = penalty_of(spec)
     n_classes = len(np.unique(data.y_train)) if dataset.task == "classification" else 0
@@ -124,6 +196,12 @@ def train_linear(
         baseline_estimator = build_estimator(spec, None, n_classes)
         baseline = fit_and_report(baseline_estimator, data)
         progress.done("fit_baseline", **stage_summary(baseline))
+    cv = None
+    if folds:
+        cv = cross_validate(spec, penalty, n_classes, folds, progress, name="regularized")
+        if baseline is not None:
+            baseline_cv = cross_validate(spec, None, n_classes, folds, progress, name="baseline")
+            baseline = baseline.model_copy(update={"cross_validation": baseline_cv})
 
     files = render_figures(dataset, data, estimator, baseline_estimator, penalty_label(penalty))
     progress.done("figures", files=[f.name for f in files])
@@ -134,6 +212,7 @@ def train_linear(
         classes=dataset.target_names if dataset.task == "classification" else None,
         metrics=report.metrics,
         coefficients=report.coefficients,
+        cross_validation=cv,
         estimator=report.estimator,
         fit_seconds=report.fit_seconds,
         warnings=report.warnings,

@@ -224,6 +224,22 @@ def _check_solver(spec: JobCreate, dataset: DatasetFacts) -> None:
 
 def _check_split(spec: JobCreate, dataset: DatasetFacts) -> None:
     rows = dataset.rows
+    if spec.split.stratify and dataset.task != "classification":
+        raise SpecError(
+            ("split", "stratify"), f"stratify needs classes; {dataset.name} is a regression"
+        )
+    if spec.split.kind == "kfold":
+        if spec.model.kind in NETWORK_KINDS:
+            raise SpecError(
+                ("split", "kind"),
+                "kfold applies to linear models (networks validate on validation_fraction)",
+            )
+        if spec.split.folds > rows:
+            raise SpecError(
+                ("split", "folds"),
+                f"{spec.split.folds} folds need at least as many rows; {dataset.name} has {rows}",
+            )
+        return
     fraction = spec.split.test_fraction
     n_test = math.ceil(rows * fraction) if fraction > 0 else 0
     if rows - n_test < 2:

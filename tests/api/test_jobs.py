@@ -41,7 +41,13 @@ def test_post_stores_the_job_then_publishes_its_id(client: TestClient, settings:
     assert job["status"] == "queued"
     assert job["attempt"] == 0
     assert job["spec"]["regularizers"] == [{"kind": "l1", "alpha": 0.2}]
-    assert job["spec"]["split"] == {"test_fraction": 0.0, "seed": 0}
+    assert job["spec"]["split"] == {
+        "kind": "holdout",
+        "folds": 5,
+        "stratify": False,
+        "test_fraction": 0.0,
+        "seed": 0,
+    }
     assert job["spec"]["baseline"] is True
     assert job["error"] is None and job["result_url"] is None
 
@@ -227,6 +233,27 @@ BAD_SPECS: list[tuple[str, dict[str, Any], list[str | int], str]] = [
         job_body(model={"kind": "mlp"}, training={"device": "tpu"}),
         ["body", "training", "device"],
         "Input should be",
+    ),
+    (
+        "stratify on a regression",
+        job_body(split={"test_fraction": 0.2, "stratify": True}),
+        ["body", "split", "stratify"],
+        "stratify needs classes",
+    ),
+    (
+        "kfold for a network",
+        job_body(model={"kind": "mlp"}, split={"kind": "kfold"}),
+        ["body", "split", "kind"],
+        "kfold applies to linear models",
+    ),
+    (
+        "more folds than rows",
+        job_body(
+            dataset={"name": "seed_linear", "params": {"n_samples": 4}},
+            split={"kind": "kfold", "folds": 5},
+        ),
+        ["body", "split", "folds"],
+        "at least as many rows",
     ),
     (
         "alpha that is not a number",

@@ -115,3 +115,29 @@ def test_duplicate_delivery_fits_once(running: Deployment) -> None:
     assert again["finished_at"] == job["finished_at"]
     assert running.client.get(f"/v1/jobs/{job['id']}/result").json() == first
     assert "not queued" in running.processes["worker"].output()
+
+
+def test_upload_a_csv_and_train_on_it(running: Deployment) -> None:
+    from tests.api.test_dataset_uploads import HOUSES
+
+    response = running.client.post(
+        "/v1/datasets",
+        files={"file": ("houses.csv", HOUSES)},
+        data={"name": "houses", "target": "price"},
+    )
+    assert response.status_code in {200, 201}, response.text
+    dataset_id = response.json()["id"]
+    body = {
+        "dataset": {"id": dataset_id, "features": ["size", "rooms"]},
+        "model": {"kind": "linear_regression"},
+        "regularizers": [{"kind": "l2", "alpha": 1.0}],
+        "split": {"kind": "kfold", "folds": 4},
+    }
+    _, result = run(running, body)
+    rows = [line.split(",") for line in HOUSES.decode().strip().splitlines()[1:]]
+    X = np.array([[float(r[0]), float(r[1])] for r in rows])
+    y = np.array([float(r[3]) for r in rows])
+    reference = Ridge(alpha=1.0).fit(X, y)
+    assert_coefficients(result["coefficients"], reference)
+    assert result["cross_validation"]["folds"] == 4
+    assert result["dataset_hash"] == response.json()["content_hash"]
