@@ -30,7 +30,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from api_schemas import CNNSpec, DataAugmentation, TrainingSpec
 from workers.trainers.augmentation import augment_images
-from workers.trainers.network_trainer import NetworkConfig, NetworkTrainer
+from workers.trainers.network_config import NetworkConfig
+from workers.trainers.network_trainer import NetworkTrainer
 from workers.trainers.networks import build_cnn
 
 

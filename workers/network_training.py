@@ -23,8 +23,9 @@ from workers.evaluation import classification_metrics, regression_metrics
 from workers.network_figures import render_learning_curves, render_weight_histograms, runs_of
 from workers.plots import BASELINE, REGULARIZED
 from workers.trainers.linear import SplitData
+from workers.trainers.network_config import NetworkConfig
 from workers.trainers.network_io import save_network
-from workers.trainers.network_trainer import NetworkConfig, NetworkTrainer
+from workers.trainers.network_trainer import NetworkTrainer
 from workers.trainers.networks import penalized_weights
 from workers.training_files import PNG, ArtifactFile, TrainingOutput, confusion_figure
 

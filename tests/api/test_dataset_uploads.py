@@ -225,3 +225,23 @@ def test_any_small_table_is_stored_consistently_or_refused_with_422(
             body = response.json()
             assert [c["name"] for c in body["columns"]] == columns
             assert body["rows"] == len(rows)
+
+
+def test_a_parquet_upload_trains_a_classifier(client: TestClient, settings: Settings) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 2))
+    label = np.where(x[:, 0] + x[:, 1] > 0, "yes", "no")
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"a": x[:, 0], "b": x[:, 1], "label": label}), sink)
+    dataset_id = upload(client, sink.getvalue(), "t.parquet", target="label").json()["id"]
+    body = job_body(
+        dataset={"id": dataset_id},
+        model={"kind": "logistic_regression"},
+        regularizers=[{"kind": "l2", "alpha": 1.0}],
+        split={"test_fraction": 0.25, "stratify": True},
+    )
+    job_id = client.post("/v1/jobs", json=body).json()["id"]
+    assert run_job(WorkerContext.from_settings(settings), job_id, "w/1") is Outcome.succeeded
+    result = client.get(f"/v1/jobs/{job_id}/result").json()
+    assert result["classes"] == ["no", "yes"]
+    assert result["metrics"]["test"]["accuracy"] >= 0.8

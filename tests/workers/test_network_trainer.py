@@ -14,8 +14,9 @@ from api_schemas import DataAugmentation, JobCreate
 from workers.datasets import load_dataset
 from workers.network_training import validation_split
 from workers.trainers.augmentation import augment_images
+from workers.trainers.network_config import NetworkConfig
 from workers.trainers.network_io import load_network, save_network
-from workers.trainers.network_trainer import NetworkConfig, NetworkTrainer
+from workers.trainers.network_trainer import NetworkTrainer
 from workers.trainers.torch_device import DeviceUnavailableError, resolve_device
 from workers.training import split_dataset, train
 

@@ -12,7 +12,8 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from api_schemas import JobCreate, TaskType
-from workers.trainers.network_trainer import NetworkConfig, NetworkTrainer
+from workers.trainers.network_config import NetworkConfig
+from workers.trainers.network_trainer import NetworkTrainer
 
 FORMAT = "regulab-network-1"
 

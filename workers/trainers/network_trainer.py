@@ -11,110 +11,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from api_schemas import (
-    L1,
-    L2,
-    CNNSpec,
-    DataAugmentation,
-    Dropout,
-    EarlyStopping,
-    ElasticNet,
-    JobCreate,
-    MLPSpec,
-    TaskType,
-    TrainingSpec,
-    WeightDecay,
-)
+from api_schemas import L1, L2, CNNSpec, ElasticNet, TaskType
 from workers.trainers.augmentation import augment_images, augment_table
+from workers.trainers.fit_callbacks import EarlyStoppingCallback, FitCallback
+from workers.trainers.network_config import NetworkConfig
 from workers.trainers.networks import build_cnn, build_mlp, penalized_weights
 from workers.trainers.torch_device import resolve_device
 
 NEAR_ZERO = 1e-3
 EVAL_BATCH = 4096
-
-
-@dataclass(frozen=True)
-class NetworkConfig:
-    """A job's network, regularizers and loop settings, resolved."""
-
-    model: MLPSpec | CNNSpec
-    training: TrainingSpec
-    penalty: L1 | L2 | ElasticNet | None = None
-    dropout: float = 0.0
-    batch_norm: bool = False
-    weight_decay: WeightDecay | None = None
-    early_stopping: EarlyStopping | None = None
-    augmentation: DataAugmentation | None = None
-
-    @classmethod
-    def from_spec(cls, spec: JobCreate, *, regularized: bool = True) -> NetworkConfig:
-        assert isinstance(spec.model, MLPSpec | CNNSpec)
-        training = spec.training or TrainingSpec()
-        if not regularized:
-            return cls(spec.model, training)
-        found: dict[str, Any] = {r.kind: r for r in spec.regularizers}
-        penalty = next((r for r in spec.regularizers if isinstance(r, L1 | L2 | ElasticNet)), None)
-        dropout = found.get("dropout")
-        return cls(
-            model=spec.model,
-            training=training,
-            penalty=penalty,
-            dropout=dropout.rate if isinstance(dropout, Dropout) else 0.0,
-            batch_norm="batch_norm" in found,
-            weight_decay=found.get("weight_decay"),
-            early_stopping=found.get("early_stopping"),
-            augmentation=found.get("data_augmentation"),
-        )
-
-
-class FitCallback(Protocol):
-    def on_epoch_end(
-        self, trainer: NetworkTrainer, epoch: int, metrics: dict[str, Any]
-    ) -> None: ...
-
-    def on_fit_end(self, trainer: NetworkTrainer) -> None: ...
-
-
-class EarlyStoppingCallback:
-    """Watch a validation metric; ask the loop to stop after ``patience`` epochs without
-    an improvement of ``min_delta``, and put the best epoch's weights back."""
-
-    def __init__(self, spec: EarlyStopping) -> None:
-        self.spec = spec
-        self.higher_is_better = spec.monitor != "val_loss"
-        self.best: float | None = None
-        self.best_state: dict[str, torch.Tensor] | None = None
-        self.waited = 0
-
-    def on_epoch_end(self, trainer: NetworkTrainer, epoch: int, metrics: dict[str, Any]) -> None:
-        value = float(metrics[self.spec.monitor])
-        gain = (value - self.best) if self.best is not None else float("inf")
-        if not self.higher_is_better:
-            gain = -gain if self.best is not None else float("inf")
-        if gain > self.spec.min_delta:
-            self.best, self.waited = value, 0
-            trainer.best_epoch_ = epoch
-            if self.spec.restore_best:
-                self.best_state = {
-                    k: v.detach().clone() for k, v in trainer.model_.state_dict().items()
-                }
-        else:
-            self.waited += 1
-            if self.waited >= self.spec.patience:
-                trainer.should_stop_ = True
-
-    def on_fit_end(self, trainer: NetworkTrainer) -> None:
-        if self.spec.restore_best and self.best_state is not None:
-            trainer.model_.load_state_dict(self.best_state)
-            trainer.restored_best_ = True
 
 
 class NetworkTrainer:
