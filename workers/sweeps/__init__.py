@@ -1,0 +1,1 @@
+"""Regularization paths and cross-validated strength selection (the sweep domain code)."""
