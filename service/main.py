@@ -11,13 +11,14 @@ from service.api.auth import ApiKeys
 from service.api.body_limit import BodySizeLimit
 from service.api.deps import AppContext
 from service.api.errors import install_error_handlers
-from service.api.routes import datasets, health, jobs
+from service.api.routes import datasets, health, jobs, sweeps
 from service.artifacts import artifact_store_from_settings
 from service.config import Settings
 from service.datasets.store import DatasetStore
 from service.db import make_engine
 from service.jobs.service import Queues, TimeLimits
 from service.jobs.store import JobStore
+from service.sweeps.store import SweepStore
 from service.task_queue import make_celery
 
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         jobs=JobStore(engine),
         datasets=DatasetStore(engine),
+        sweeps=SweepStore(engine),
         artifacts=artifact_store_from_settings(settings),
         celery=make_celery(settings),
         keys=ApiKeys(settings.api_key_list),
@@ -56,4 +58,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(datasets.router)
     app.include_router(jobs.router)
+    app.include_router(sweeps.router)
     return app

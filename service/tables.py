@@ -26,6 +26,11 @@ class Job(Base):
     #: An uploaded dataset's id and the sha256 of its bytes: which data made the result.
     dataset_id: Mapped[str | None] = mapped_column(String(36), index=True)
     dataset_hash: Mapped[str | None] = mapped_column(String(64))
+    #: A job that is one fold of a sweep: it computes that fold's path.
+    sweep_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sweeps.id", ondelete="CASCADE", name="fk_jobs_sweep_id"), index=True
+    )
+    fold: Mapped[int | None] = mapped_column(Integer)
     model_kind: Mapped[str] = mapped_column(String(32))
     max_seconds: Mapped[int] = mapped_column(Integer, server_default="3600")
     #: The Celery queue the job's messages go to (the GPU queue for CUDA jobs).
@@ -114,3 +119,21 @@ class UploadedDataset(Base):
     __table_args__ = (
         UniqueConstraint("owner", "content_hash", "target", name="uq_datasets_owner_hash"),
     )
+
+
+class Sweep(Base):
+    """A cross-validated sweep; its folds are jobs (``Job.sweep_id``)."""
+
+    __tablename__ = "sweeps"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    folds: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    aggregating_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)

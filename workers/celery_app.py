@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from celery.signals import worker_process_init, worker_ready, worker_shutting_down
 
+from service.artifacts import artifact_store_from_settings
 from service.config import Settings
 from service.db import make_engine
 from service.jobs.attempts import AttemptStore
+from service.sweeps.store import SweepStore
 from service.task_queue import RUN_JOB_TASK, make_celery, publish_job
 from workers.job_runner import WorkerContext, run_job
 from workers.reaper import Reaper
+from workers.sweeps.runs import finish_sweep
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +56,17 @@ def _in_pool_process(**_: object) -> None:
 
 @worker_ready.connect
 def _start_reaper(sender: Any = None, **_: object) -> None:
-    attempts = AttemptStore(make_engine(settings))
-    reaper = Reaper(attempts, publish, settings, liveness_file)
+    engine = make_engine(settings)
+    attempts = AttemptStore(engine)
+    sweeps, artifacts = SweepStore(engine), artifact_store_from_settings(settings)
+
+    def finish_sweeps(stale_before: datetime) -> int:
+        return sum(
+            finish_sweep(sweeps, artifacts, sweep_id, settings.data_dir, stale_before) is not None
+            for sweep_id in sweeps.unfinished_with_folds_done()
+        )
+
+    reaper = Reaper(attempts, publish, settings, liveness_file, finish_sweeps)
     _main.update(attempts=attempts, reaper=reaper, nodename=sender.hostname)
     reaper.start()
 

@@ -14,15 +14,24 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from api_schemas import JobCreate, TaskType
+from api_schemas.sweeps import SweepCreate
 from service.artifacts import ArtifactStore, artifact_store_from_settings
 from service.config import Settings
 from service.datasets.store import DatasetStore
 from service.db import make_engine
 from service.jobs.attempts import AttemptStore, ClaimedJob, StoredArtifact
 from service.jobs.validation import SpecError, check_job_spec
-from workers.callbacks import CallbackList, StopTrainingError, StoreCheckpoint, TimeLimit
+from service.sweeps.store import SweepStore
+from workers.callbacks import (
+    CallbackList,
+    Step,
+    StopTrainingError,
+    StoreCheckpoint,
+    TimeLimit,
+)
 from workers.datasets import DatasetUnavailableError
 from workers.heartbeat import Heartbeat
+from workers.sweeps.runs import finish_sweep, run_fold
 from workers.trainers.linear import DataError
 from workers.trainers.torch_device import DeviceUnavailableError
 from workers.training import UploadedTable, train
@@ -45,6 +54,7 @@ class WorkerContext:
     settings: Settings
     attempts: AttemptStore
     datasets: DatasetStore
+    sweeps: SweepStore
     artifacts: ArtifactStore
 
     @classmethod
@@ -54,6 +64,7 @@ class WorkerContext:
             settings=settings,
             attempts=AttemptStore(engine),
             datasets=DatasetStore(engine),
+            sweeps=SweepStore(engine),
             artifacts=artifact_store_from_settings(settings),
         )
 
@@ -67,6 +78,8 @@ def run_job(ctx: WorkerContext, job_id: str, worker: str) -> Outcome:
     callbacks = CallbackList(
         [StoreCheckpoint(ctx.attempts, job_id, job.attempt), TimeLimit(job.max_seconds)]
     )
+    if job.sweep_id is not None:
+        return run_sweep_fold(ctx, job, callbacks)
     with Heartbeat(ctx.attempts, job_id, job.attempt, ctx.settings.heartbeat_seconds):
         try:
             spec = JobCreate.model_validate(job.spec)
@@ -84,6 +97,31 @@ def run_job(ctx: WorkerContext, job_id: str, worker: str) -> Outcome:
             log.exception("job %s failed", job_id)
             return _fail(ctx, job, "internal_error", f"{type(exc).__name__}: {exc}")
     return _store_success(ctx, job, output)
+
+
+def run_sweep_fold(ctx: WorkerContext, job: ClaimedJob, callbacks: CallbackList) -> Outcome:
+    """One fold of a sweep: its whole path. The worker that ends the last fold
+    aggregates the sweep."""
+    assert job.sweep_id is not None and job.fold is not None
+    sweep = ctx.sweeps.get(job.sweep_id)
+    if sweep is None:
+        return _fail(ctx, job, "invalid_spec", f"sweep {job.sweep_id} is gone")
+    with Heartbeat(ctx.attempts, job.id, job.attempt, ctx.settings.heartbeat_seconds):
+        try:
+            result = run_fold(
+                SweepCreate.model_validate(sweep.spec), job.fold, ctx.settings.data_dir
+            )
+            callbacks.on_step_end(Step(1, 1, f"fold {job.fold}", "fold", {"fold": job.fold}))
+        except StopTrainingError as stop:
+            outcome = _stopped(ctx, job, stop)
+        except Exception as exc:
+            log.exception("fold %s of sweep %s failed", job.fold, job.sweep_id)
+            outcome = _fail(ctx, job, "internal_error", f"{type(exc).__name__}: {exc}")
+        else:
+            won = ctx.attempts.succeed(job.id, job.attempt, result, [])
+            outcome = Outcome.succeeded if won else Outcome.superseded
+    finish_sweep(ctx.sweeps, ctx.artifacts, job.sweep_id, ctx.settings.data_dir)
+    return outcome
 
 
 def load_upload(ctx: WorkerContext, spec: JobCreate) -> UploadedTable | None:

@@ -8,6 +8,8 @@ worker, has one too) every ``reaper_interval_seconds``:
   a lost job that was being cancelled is cancelled;
 - a running job past ``max_seconds`` by more than the stale threshold (stuck in
   one long step) fails with time_limit; its late result will be refused;
+- a sweep whose folds have all ended but that nobody aggregated (the worker of its
+  last fold died, or aggregation stalled past the stale threshold) is aggregated;
 - a queued job whose message was never sent (broker down at POST, a crash
   between commit and publish) or was sent more than ``republish_after_seconds``
   ago (lost with a broker restart) is published again. A duplicate is harmless:
@@ -28,7 +30,7 @@ from pathlib import Path
 from api_schemas import JobStatus
 from service.config import Settings
 from service.db import utcnow
-from service.jobs.attempts import AttemptStore
+from service.jobs.attempts import AttemptStore, RunningJob
 
 log = logging.getLogger(__name__)
 
@@ -38,52 +40,72 @@ def sweep(
     publish: Callable[[str, str], None],
     settings: Settings,
     now: datetime | None = None,
+    finish_sweeps: Callable[[datetime], int] | None = None,
 ) -> Counter[str]:
+    """One round; returns what it did, e.g. {"requeued": 1, "published": 1}."""
     now = now or utcnow()
-    stale_after = timedelta(seconds=settings.stale_after_seconds)
-    stale_before = now - stale_after
+    stale_before = now - timedelta(seconds=settings.stale_after_seconds)
     done: Counter[str] = Counter()
     for job in attempts.running_jobs():
-        if now > job.started_at + timedelta(seconds=job.max_seconds) + stale_after:
-            if attempts.fail(
-                job.id,
-                job.attempt,
-                "time_limit",
-                f"the job ran past its max_seconds={job.max_seconds} in one step",
-            ):
-                done["timed_out"] += 1
-            continue
-        if (job.heartbeat_at or job.started_at) >= stale_before:
-            continue
-        if job.stop_request == "cancel":
-            if attempts.abandon(job.id, job.attempt, stale_before, JobStatus.cancelled):
-                done["cancelled"] += 1
-        elif job.attempt < settings.max_attempts:
-            if attempts.requeue(job.id, job.attempt, stale_before):
-                done["requeued"] += 1
-        elif attempts.abandon(
-            job.id,
-            job.attempt,
-            stale_before,
-            JobStatus.failed,
-            error_code="worker_lost",
-            error_message=f"the worker of attempt {job.attempt} stopped responding, and "
-            f"{settings.max_attempts} attempts were allowed",
-        ):
-            done["worker_lost"] += 1
+        outcome = _reap_running(attempts, job, settings, now, stale_before)
+        if outcome:
+            done[outcome] += 1
+    done["published"] += _republish(attempts, publish, now, settings)
+    if finish_sweeps is not None:
+        done["sweeps_finished"] += finish_sweeps(stale_before)
+    done = +done  # drop the zeros
+    if done:
+        log.info("reaper: %s", dict(done))
+    return done
 
+
+def _reap_running(
+    attempts: AttemptStore,
+    job: RunningJob,
+    settings: Settings,
+    now: datetime,
+    stale_before: datetime,
+) -> str | None:
+    stale_after = timedelta(seconds=settings.stale_after_seconds)
+    if now > job.started_at + timedelta(seconds=job.max_seconds) + stale_after:
+        message = f"the job ran past its max_seconds={job.max_seconds} in one step"
+        return "timed_out" if attempts.fail(job.id, job.attempt, "time_limit", message) else None
+    if (job.heartbeat_at or job.started_at) >= stale_before:
+        return None
+    if job.stop_request == "cancel":
+        won = attempts.abandon(job.id, job.attempt, stale_before, JobStatus.cancelled)
+        return "cancelled" if won else None
+    if job.attempt < settings.max_attempts:
+        return "requeued" if attempts.requeue(job.id, job.attempt, stale_before) else None
+    won = attempts.abandon(
+        job.id,
+        job.attempt,
+        stale_before,
+        JobStatus.failed,
+        error_code="worker_lost",
+        error_message=f"the worker of attempt {job.attempt} stopped responding, and "
+        f"{settings.max_attempts} attempts were allowed",
+    )
+    return "worker_lost" if won else None
+
+
+def _republish(
+    attempts: AttemptStore,
+    publish: Callable[[str, str], None],
+    now: datetime,
+    settings: Settings,
+) -> int:
+    published = 0
     republish_before = now - timedelta(seconds=settings.republish_after_seconds)
     for job_id, queue in attempts.queued_unpublished(republish_before):
         try:
             publish(job_id, queue)
         except Exception as exc:
             log.warning("reaper could not publish job %s: %s", job_id, exc)
-            break  # the broker is down; the next sweep tries again
+            break  # the broker is down; the next round tries again
         attempts.mark_published(job_id)
-        done["published"] += 1
-    if done:
-        log.info("reaper: %s", dict(done))
-    return done
+        published += 1
+    return published
 
 
 class Reaper(threading.Thread):
@@ -96,16 +118,18 @@ class Reaper(threading.Thread):
         publish: Callable[[str, str], None],
         settings: Settings,
         liveness_file: Path | None = None,
+        finish_sweeps: Callable[[datetime], int] | None = None,
     ) -> None:
         super().__init__(name="regulab-reaper", daemon=True)
         self.attempts, self.publish, self.settings = attempts, publish, settings
+        self.finish_sweeps = finish_sweeps
         self.liveness_file = liveness_file
         self.stopping = threading.Event()
 
     def run(self) -> None:
         while True:
             try:
-                sweep(self.attempts, self.publish, self.settings)
+                sweep(self.attempts, self.publish, self.settings, finish_sweeps=self.finish_sweeps)
             except Exception:
                 log.exception("reaper sweep failed; trying again next round")
             if self.liveness_file is not None:

@@ -14,6 +14,7 @@ from service.config import Settings
 from service.datasets.store import DatasetStore
 from service.jobs.service import Queues, TimeLimits
 from service.jobs.store import JobStore
+from service.sweeps.store import SweepStore
 from service.task_queue import publish_job
 
 
@@ -24,6 +25,7 @@ class AppContext:
     settings: Settings
     jobs: JobStore
     datasets: DatasetStore
+    sweeps: SweepStore
     artifacts: ArtifactStore
     celery: Celery
     keys: ApiKeys

@@ -11,6 +11,7 @@ from service.datasets.uploads import UploadError
 from service.jobs.pagination import InvalidCursorError
 from service.jobs.service import IdempotencyConflictError, JobNotFoundError, JobStateError
 from service.jobs.validation import SpecError
+from service.sweeps.service import SweepNotFoundError, SweepStateError
 
 
 def _field_error(loc: list[str | int], message: str, kind: str) -> JSONResponse:
@@ -38,6 +39,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DatasetConflictError)
     async def _dataset_in_use(_: Request, exc: DatasetConflictError) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.exception_handler(SweepNotFoundError)
+    async def _no_sweep(_: Request, exc: SweepNotFoundError) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": f"no such sweep or file: {exc}"})
+
+    @app.exception_handler(SweepStateError)
+    async def _sweep_state(_: Request, exc: SweepStateError) -> JSONResponse:
         return JSONResponse(status_code=409, content={"detail": str(exc)})
 
     @app.exception_handler(JobNotFoundError)

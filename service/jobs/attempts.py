@@ -40,6 +40,8 @@ class ClaimedJob:
     attempt: int
     spec: dict[str, Any]
     max_seconds: int
+    sweep_id: str | None = None
+    fold: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,9 @@ class AttemptStore:
                     worker=worker,
                     progress=None,
                 )
-                .returning(Job.attempt, Job.spec, Job.max_seconds)
+                .returning(Job.attempt, Job.spec, Job.max_seconds, Job.sweep_id, Job.fold)
             ).one_or_none()
-        return None if row is None else ClaimedJob(job_id, row[0], row[1], row[2])
+        return None if row is None else ClaimedJob(job_id, *row)
 
     def checkpoint(
         self,

@@ -145,7 +145,7 @@ def submit_job(
         if existing is None:
             raise
         return existing, False
-    _publish(store, publish, job)
+    publish_created(store, publish, job)
     return job, True
 
 
@@ -158,7 +158,7 @@ def _replay(store: JobStore, owner: str, key: str, digest: str) -> Job | None:
     return existing
 
 
-def _publish(store: JobStore, publish: Publisher, job: Job) -> None:
+def publish_created(store: JobStore, publish: Publisher, job: Job) -> None:
     """The row is committed; if the broker is down the job stays queued and the
     workers' reaper publishes it when the broker is back."""
     try:
@@ -195,6 +195,11 @@ def get_result(store: JobStore, job_id: str, owner: str) -> JobResult:
     job = store.get(job_id, owner=owner, with_artifacts=True)
     if job is None:
         raise JobNotFoundError(job_id)
+    if job.sweep_id is not None:
+        raise JobStateError(
+            f"job {job.id} is fold {job.fold} of sweep {job.sweep_id}: see "
+            f"/v1/sweeps/{job.sweep_id}/result"
+        )
     if job.status != JobStatus.succeeded or job.result is None:
         reason = f": {job.error_message}" if job.error_message else ""
         raise JobStateError(
@@ -274,7 +279,7 @@ def retry_job(
         request_hash=request_hash(spec),
         retry_of=original.id,
     )
-    _publish(store, publish, job)
+    publish_created(store, publish, job)
     return job
 
 

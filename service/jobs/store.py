@@ -99,7 +99,7 @@ class JobStore:
         """Newest first; ``limit + 1`` rows are read so the caller knows if more exist."""
         query = (
             select(Job)
-            .where(Job.owner == owner)
+            .where(Job.owner == owner, Job.sweep_id.is_(None))  # folds are listed by sweep
             .order_by(Job.created_at.desc(), Job.id.desc())
             .limit(limit + 1)
         )

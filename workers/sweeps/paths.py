@@ -62,15 +62,16 @@ def fold_path(
     """The path on one fold's training rows (X, y), scored on its held-out rows."""
     (X_train, y_train), (X_test, y_test) = train, test
     alphas = descending(alphas)
-    Xc, yc, x_mean, y_mean = _centre(X_train, y_train, fit_intercept)
-    if penalty == "l2":
-        coefs = _ridge_path(Xc, yc, alphas)
-    else:
-        ratio = 1.0 if penalty == "l1" else l1_ratio
-        _, coefs, _ = enet_path(
-            Xc, yc, l1_ratio=ratio, alphas=alphas, tol=tol, max_iter=max_iter, precompute="auto"
-        )
-    intercepts = y_mean - x_mean @ coefs  # one per alpha
+    coefs, intercepts = path_coefficients(
+        penalty,
+        X_train,
+        y_train,
+        alphas,
+        l1_ratio=l1_ratio,
+        fit_intercept=fit_intercept,
+        tol=tol,
+        max_iter=max_iter,
+    )
     test_pred = X_test @ coefs + intercepts
     train_pred = X_train @ coefs + intercepts
     return FoldPath(
@@ -79,6 +80,29 @@ def fold_path(
         train_mse=((train_pred - y_train[:, None]) ** 2).mean(axis=0),
         n_nonzero=np.count_nonzero(coefs, axis=0),
     )
+
+
+def path_coefficients(
+    penalty: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    alphas: np.ndarray,
+    *,
+    l1_ratio: float = 1.0,
+    fit_intercept: bool = True,
+    tol: float = 1e-4,
+    max_iter: int = 1000,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients (features x alphas) and intercepts along the (descending) path."""
+    Xc, yc, x_mean, y_mean = _centre(X, y, fit_intercept)
+    if penalty == "l2":
+        coefs = _ridge_path(Xc, yc, alphas)
+    else:
+        ratio = 1.0 if penalty == "l1" else l1_ratio
+        _, coefs, _ = enet_path(
+            Xc, yc, l1_ratio=ratio, alphas=alphas, tol=tol, max_iter=max_iter, precompute="auto"
+        )
+    return coefs, y_mean - x_mean @ coefs
 
 
 def _ridge_path(X: np.ndarray, y: np.ndarray, alphas: np.ndarray) -> np.ndarray:

@@ -1,0 +1,114 @@
+"""Sweeps: a regularizer's strength over a grid, cross-validated, fanned out by fold."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api_schemas.jobs import JobCreate, JobError
+from api_schemas.results import ArtifactRef
+
+
+class LogSpace(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    logspace: tuple[float, float, int] = Field(
+        description="[start, stop, num]: num values from 10^start to 10^stop."
+    )
+
+    @model_validator(mode="after")
+    def _sane(self) -> LogSpace:
+        start, stop, num = self.logspace
+        if not 2 <= num <= 1000 or not -12 <= start < stop <= 12:
+            raise ValueError("logspace needs -12 <= start < stop <= 12 and 2 <= num <= 1000")
+        return self
+
+    def points(self) -> list[float]:
+        start, stop, num = self.logspace
+        return [10 ** (start + (stop - start) * i / (num - 1)) for i in range(num)]
+
+
+class Values(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    values: list[float] = Field(min_length=2, max_length=1000)
+
+    @model_validator(mode="after")
+    def _positive(self) -> Values:
+        if any(not v > 0 for v in self.values) or len(set(self.values)) != len(self.values):
+            raise ValueError("values must be distinct and above 0")
+        return self
+
+    def points(self) -> list[float]:
+        return list(self.values)
+
+
+class CVSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    folds: int = Field(5, ge=2, le=20)
+    shuffle: bool = True
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+
+
+class SweepCreate(BaseModel):
+    """Sweep the strength ``alpha`` of ``base``'s penalty (l1, l2 or elastic_net on
+    linear_regression): each fold computes the whole path, as one task."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base: JobCreate
+    grid: dict[Literal["alpha"], LogSpace | Values]
+    cv: CVSettings = Field(default_factory=CVSettings)
+
+
+SweepStatus = Literal["running", "succeeded", "failed", "cancelled"]
+
+
+class SweepRead(BaseModel):
+    id: str
+    status: SweepStatus
+    spec: SweepCreate
+    trials_done: int = Field(description="Folds finished.")
+    trials_total: int
+    created_at: datetime
+    finished_at: datetime | None
+    error: JobError | None
+    result_url: str | None
+
+
+class CVScores(BaseModel):
+    mean: list[float]
+    std: list[float]
+    per_fold: list[list[float]] = Field(description="One list per fold, a value per alpha.")
+
+
+class CoefficientPath(BaseModel):
+    feature_names: list[str]
+    coef: list[list[float]] = Field(description="One row per alpha, a value per feature.")
+    intercept: list[float]
+    n_nonzero: list[int]
+
+
+class SweepResult(BaseModel):
+    sweep_id: str
+    parameter: Literal["alpha"] = "alpha"
+    values: list[float] = Field(description="The grid, strongest first.")
+    metric: Literal["mse"] = "mse"
+    cv: CVScores
+    train_mean: list[float]
+    best: dict[str, float]
+    best_1se: dict[str, float] = Field(
+        description="The strongest value whose mean CV error is within one standard error "
+        "of the best's."
+    )
+    path: CoefficientPath = Field(description="Fitted on every row, for each value.")
+    artifacts: list[ArtifactRef]
+
+
+class SweepAccepted(BaseModel):
+    id: str
+    status: SweepStatus
+    url: str

@@ -1,0 +1,139 @@
+"""Sweep operations for the routes: submit, read, result, files, cancel."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from api_schemas import ArtifactRef, JobError, LinearRegressionSpec
+from api_schemas.sweeps import SweepCreate, SweepRead, SweepResult
+from service.artifacts import ArtifactStore
+from service.jobs.service import Publisher, Queues, TimeLimits, publish_created
+from service.jobs.store import JobFinishedError, JobStore
+from service.jobs.validation import SpecError, check_job_spec
+from service.sweeps.store import SweepStore
+from service.tables import Sweep
+
+
+class SweepNotFoundError(LookupError):
+    pass
+
+
+class SweepStateError(RuntimeError):
+    pass
+
+
+def sweep_url(sweep_id: str) -> str:
+    return f"/v1/sweeps/{sweep_id}"
+
+
+def check_sweep_spec(spec: SweepCreate) -> None:
+    """What this service can sweep now: the strength of a linear regression's penalty on a
+    built-in dataset, which each fold computes as one path."""
+    if spec.base.dataset.id is not None:
+        raise SpecError(("base", "dataset", "id"), "sweeps take built-in datasets for now")
+    model = spec.base.model
+    if not isinstance(model, LinearRegressionSpec) or model.engine != "sklearn":
+        raise SpecError(
+            ("base", "model", "kind"),
+            "sweeps compute paths for linear_regression (engine sklearn) for now",
+        )
+    penalties = [r for r in spec.base.regularizers if r.kind in {"l1", "l2", "elastic_net"}]
+    if len(penalties) != 1:
+        raise SpecError(
+            ("base", "regularizers"), "a sweep varies the alpha of one l1, l2 or elastic_net"
+        )
+    try:
+        check_job_spec(spec.base)
+    except SpecError as exc:
+        raise SpecError(("base", *exc.loc[1:]), exc.message) from exc
+
+
+def submit_sweep(
+    sweeps: SweepStore,
+    jobs: JobStore,
+    publish: Publisher,
+    spec: SweepCreate,
+    *,
+    owner: str,
+    limits: TimeLimits,
+    queues: Queues,
+) -> Sweep:
+    """The sweep and a job per fold in one transaction, then a message per fold."""
+    check_sweep_spec(spec)
+    sweep, folds = sweeps.create(
+        spec,
+        owner=owner,
+        max_seconds=limits.resolve(spec.base),
+        queue=queues.for_spec(spec.base),
+    )
+    for job in folds:
+        publish_created(jobs, publish, job)
+    return sweep
+
+
+def _owned(sweeps: SweepStore, sweep_id: str, owner: str) -> Sweep:
+    sweep = sweeps.get(sweep_id, owner)
+    if sweep is None:
+        raise SweepNotFoundError(sweep_id)
+    return sweep
+
+
+def get_sweep(sweeps: SweepStore, sweep_id: str, owner: str) -> SweepRead:
+    sweep = _owned(sweeps, sweep_id, owner)
+    counts = sweeps.progress(sweep_id)
+    error = None
+    if sweep.error_code is not None:
+        error = JobError(code=sweep.error_code, message=sweep.error_message or "")
+    return SweepRead(
+        id=sweep.id,
+        status=sweep.status,
+        spec=SweepCreate.model_validate(sweep.spec),
+        trials_done=counts["succeeded"] + counts["failed"] + counts["cancelled"],
+        trials_total=sweep.folds,
+        created_at=sweep.created_at,
+        finished_at=sweep.finished_at,
+        error=error,
+        result_url=f"{sweep_url(sweep.id)}/result" if sweep.status == "succeeded" else None,
+    )
+
+
+def get_sweep_result(sweeps: SweepStore, sweep_id: str, owner: str) -> SweepResult:
+    sweep = _owned(sweeps, sweep_id, owner)
+    if sweep.status != "succeeded" or sweep.result is None:
+        raise SweepStateError(f"sweep {sweep_id} is {sweep.status}; it has no result yet")
+    files = sweep.result.get("files", [])
+    artifacts = [
+        ArtifactRef(
+            name=f["name"],
+            media_type=f["media_type"],
+            url=f"{sweep_url(sweep_id)}/artifacts/{f['name']}",
+            size=f["size"],
+        )
+        for f in files
+    ]
+    body = {k: v for k, v in sweep.result.items() if k != "files"}
+    return SweepResult.model_validate({**body, "sweep_id": sweep_id, "artifacts": artifacts})
+
+
+def open_sweep_artifact(
+    sweeps: SweepStore, artifacts: ArtifactStore, sweep_id: str, name: str, owner: str
+) -> tuple[BinaryIO, str]:
+    sweep = _owned(sweeps, sweep_id, owner)
+    for entry in (sweep.result or {}).get("files", []):
+        if entry["name"] == name:
+            return artifacts.open(entry["key"]), entry["media_type"]
+    raise SweepNotFoundError(f"{sweep_id}/{name}")
+
+
+def cancel_sweep(sweeps: SweepStore, jobs: JobStore, sweep_id: str, owner: str) -> SweepRead:
+    """Cancel every unfinished fold; the sweep ends cancelled."""
+    sweep = _owned(sweeps, sweep_id, owner)
+    if sweep.status != "running":
+        raise SweepStateError(f"sweep {sweep_id} already {sweep.status}")
+    sweeps.finish(sweep_id, "cancelled")
+    for job in sweeps.folds(sweep_id):
+        try:
+            jobs.request_cancel(job.id, owner)
+        except JobFinishedError:
+            continue
+    return get_sweep(sweeps, sweep_id, owner)

@@ -1,0 +1,111 @@
+"""SweepStore: a sweep row and its fold jobs, created together, finished once."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from api_schemas import JobStatus
+from api_schemas.sweeps import SweepCreate
+from service.db import make_session_factory, transaction, utcnow
+from service.tables import Base, Job, Sweep
+
+FINISHED = {JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled}
+
+
+class SweepStore:
+    def __init__(self, engine: Engine) -> None:
+        self.sessions = make_session_factory(engine)
+
+    def create(
+        self, spec: SweepCreate, *, owner: str, max_seconds: int, queue: str
+    ) -> tuple[Sweep, list[Job]]:
+        """The sweep and one queued job per fold, in one transaction."""
+        now = utcnow()
+        sweep = Sweep(
+            id=str(uuid.uuid4()),
+            owner=owner,
+            status="running",
+            spec=spec.model_dump(mode="json"),
+            folds=spec.cv.folds,
+            created_at=now,
+        )
+        base = spec.base.model_dump(mode="json")
+        rows: list[dict[str, Any]] = [
+            {
+                "id": str(uuid.uuid4()),
+                "owner": owner,
+                "status": JobStatus.queued.value,
+                "spec": base,
+                "dataset_name": spec.base.dataset.name or "",
+                "model_kind": spec.base.model.kind,
+                "max_seconds": max_seconds,
+                "queue": queue,
+                "attempt": 0,
+                "created_at": now,
+                "published_at": now,
+                "sweep_id": sweep.id,
+                "fold": fold,
+            }
+            for fold in range(spec.cv.folds)
+        ]
+        with transaction(self.sessions) as session:
+            session.add(sweep)
+            session.flush()
+            session.execute(insert(Base.metadata.tables["jobs"]), rows)
+        return sweep, [Job(**row) for row in rows]
+
+    def get(self, sweep_id: str, owner: str | None = None) -> Sweep | None:
+        query = select(Sweep).where(Sweep.id == sweep_id)
+        if owner is not None:
+            query = query.where(Sweep.owner == owner)
+        with self.sessions() as session:
+            return session.scalars(query).one_or_none()
+
+    def folds(self, sweep_id: str) -> list[Job]:
+        with self.sessions() as session:
+            return list(
+                session.scalars(select(Job).where(Job.sweep_id == sweep_id).order_by(Job.fold))
+            )
+
+    def progress(self, sweep_id: str) -> Counter[str]:
+        return Counter(job.status for job in self.folds(sweep_id))
+
+    def begin_aggregation(self, sweep_id: str, stale_before: datetime | None = None) -> bool:
+        """Take the right to aggregate: one process at a time (or again after a
+        process that took it went silent before ``stale_before``)."""
+        query = update(Sweep).where(Sweep.id == sweep_id, Sweep.status == "running")
+        if stale_before is None:
+            query = query.where(Sweep.aggregating_since.is_(None))
+        else:
+            query = query.where(
+                (Sweep.aggregating_since.is_(None)) | (Sweep.aggregating_since < stale_before)
+            )
+        with transaction(self.sessions) as session:
+            rows = session.execute(query.values(aggregating_since=utcnow()))
+            return bool(rows.rowcount)  # type: ignore[attr-defined]
+
+    def finish(self, sweep_id: str, status: str, **values: Any) -> bool:
+        with transaction(self.sessions) as session:
+            rows = session.execute(
+                update(Sweep)
+                .where(Sweep.id == sweep_id, Sweep.status == "running")
+                .values(status=status, finished_at=utcnow(), **values)
+            )
+            return bool(rows.rowcount)  # type: ignore[attr-defined]
+
+    def unfinished_with_folds_done(self) -> list[str]:
+        """Running sweeps whose every fold has ended: the reaper aggregates them if the
+        worker of the last fold did not (it died, or lost a race)."""
+        with self.sessions() as session:
+            sweeps = list(session.scalars(select(Sweep.id).where(Sweep.status == "running")))
+            done = []
+            for sweep_id in sweeps:
+                statuses = session.scalars(select(Job.status).where(Job.sweep_id == sweep_id))
+                if all(status in FINISHED for status in statuses):
+                    done.append(sweep_id)
+            return done

@@ -1,0 +1,87 @@
+"""Sweeps over HTTP with the worker's code run in this process, on both backends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sklearn.datasets import load_diabetes
+from sklearn.linear_model import LassoCV
+from sklearn.model_selection import KFold
+
+from service.config import Settings
+from service.sweeps.store import SweepStore
+from workers.job_runner import Outcome, WorkerContext, run_job
+
+SWEEP: dict[str, Any] = {
+    "base": {
+        "dataset": {"name": "diabetes"},
+        "model": {"kind": "linear_regression"},
+        "regularizers": [{"kind": "l1", "alpha": 1.0}],
+    },
+    "grid": {"alpha": {"logspace": [-4, 1, 30]}},
+    "cv": {"folds": 5, "shuffle": True, "seed": 0},
+}
+
+
+def run_folds(settings: Settings, sweep_id: str) -> list[Outcome]:
+    ctx = WorkerContext.from_settings(settings)
+    return [run_job(ctx, job.id, "w/1") for job in SweepStore(ctx.attempts.engine).folds(sweep_id)]
+
+
+def test_a_lasso_sweep_equals_lasso_cv(client: TestClient, settings: Settings) -> None:
+    response = client.post("/v1/sweeps", json=SWEEP)
+    assert response.status_code == 202, response.text
+    sweep_id = response.json()["id"]
+    assert client.get(f"/v1/sweeps/{sweep_id}").json()["trials_total"] == 5
+    assert client.get(f"/v1/sweeps/{sweep_id}/result").status_code == 409
+    assert client.get("/v1/jobs").json()["items"] == []  # folds are the sweep's, not listed
+    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 5
+    sweep = client.get(f"/v1/sweeps/{sweep_id}").json()
+    assert (sweep["status"], sweep["trials_done"]) == ("succeeded", 5)
+    result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
+
+    X, y = load_diabetes(return_X_y=True)
+    alphas = np.logspace(-4, 1, 30)
+    reference = LassoCV(alphas=alphas, cv=KFold(5, shuffle=True, random_state=0)).fit(X, y)
+    assert result["best"] == {"alpha": pytest.approx(reference.alpha_, rel=1e-12)}
+    assert np.allclose(result["cv"]["mean"], reference.mse_path_.mean(axis=1), rtol=1e-6)
+    assert result["best_1se"]["alpha"] >= result["best"]["alpha"]
+    assert len(result["path"]["coef"]) == 30 and len(result["path"]["coef"][0]) == 10
+    assert result["path"]["n_nonzero"][0] == 0  # the strongest alpha zeroes everything
+    for artifact in result["artifacts"]:
+        picture = client.get(artifact["url"])
+        assert picture.status_code == 200 and picture.content[:4] == b"\x89PNG"
+
+
+def test_cancelling_a_sweep_cancels_its_folds(client: TestClient, settings: Settings) -> None:
+    sweep_id = client.post("/v1/sweeps", json=SWEEP).json()["id"]
+    assert client.post(f"/v1/sweeps/{sweep_id}/cancel").json()["status"] == "cancelled"
+    assert run_folds(settings, sweep_id) == [Outcome.skipped] * 5
+    assert client.post(f"/v1/sweeps/{sweep_id}/cancel").status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("change", "loc"),
+    [
+        ({"model": {"kind": "mlp"}}, ["body", "base", "model", "kind"]),
+        ({"regularizers": []}, ["body", "base", "regularizers"]),
+        ({"dataset": {"name": "nope"}}, ["body", "base", "dataset", "name"]),
+    ],
+)
+def test_sweeps_it_cannot_run_are_422(
+    client: TestClient, change: dict[str, Any], loc: list[str]
+) -> None:
+    body = {**SWEEP, "base": {**SWEEP["base"], **change}}
+    response = client.post("/v1/sweeps", json=body)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == loc
+
+
+def test_a_bad_grid_is_422(client: TestClient) -> None:
+    body = {**SWEEP, "grid": {"alpha": {"logspace": [1, -4, 30]}}}
+    assert client.post("/v1/sweeps", json=body).status_code == 422
+    body = {**SWEEP, "grid": {"alpha": {"values": [0.1, -1]}}}
+    assert client.post("/v1/sweeps", json=body).status_code == 422

@@ -1,0 +1,72 @@
+"""The sweep's pictures: coefficient path, validation curve, non-zero count."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from workers.plots import BASELINE, REGULARIZED, png
+
+
+def _mark(ax: Axes, best: float, best_1se: float) -> None:
+    ax.axvline(best, color="black", linestyle="--", linewidth=1, label=f"best alpha={best:.3g}")
+    ax.axvline(
+        best_1se, color="grey", linestyle=":", linewidth=1.5, label=f"1-SE alpha={best_1se:.3g}"
+    )
+
+
+def render_coefficient_path(
+    alphas: np.ndarray, coefs: np.ndarray, names: list[str], best: float, best_1se: float
+) -> bytes:
+    """Each coefficient against alpha (log scale): how they shrink and vanish."""
+    figure = Figure(figsize=(8, 5), layout="constrained")
+    ax = figure.subplots()
+    for row, name in zip(coefs, names, strict=True):
+        ax.plot(alphas, row, linewidth=1, label=name if len(names) <= 12 else None)
+    ax.set_xscale("log")
+    _mark(ax, best, best_1se)
+    ax.set_xlabel("alpha (log scale)")
+    ax.set_ylabel("coefficient")
+    ax.set_title("Regularization path")
+    ax.legend(fontsize=7, ncol=2)
+    return png(figure)
+
+
+def render_validation_curve(
+    alphas: np.ndarray,
+    *,
+    train: np.ndarray,
+    mean: np.ndarray,
+    std: np.ndarray,
+    best: float,
+    best_1se: float,
+) -> bytes:
+    """Train and cross-validated error against alpha, with a ±1 std band."""
+    figure = Figure(figsize=(8, 5), layout="constrained")
+    ax = figure.subplots()
+    ax.plot(alphas, train, color=BASELINE, label="train MSE")
+    ax.plot(alphas, mean, color=REGULARIZED, label="CV MSE (mean)")
+    ax.fill_between(alphas, mean - std, mean + std, color=REGULARIZED, alpha=0.2, label="±1 std")
+    ax.set_xscale("log")
+    _mark(ax, best, best_1se)
+    ax.set_xlabel("alpha (log scale)")
+    ax.set_ylabel("mean squared error")
+    ax.set_title("Validation curve")
+    ax.legend(fontsize=8)
+    return png(figure)
+
+
+def render_nonzero(
+    alphas: np.ndarray, n_nonzero: np.ndarray, best: float, best_1se: float
+) -> bytes:
+    figure = Figure(figsize=(8, 4), layout="constrained")
+    ax = figure.subplots()
+    ax.step(alphas, n_nonzero, where="mid", color=REGULARIZED)
+    ax.set_xscale("log")
+    _mark(ax, best, best_1se)
+    ax.set_xlabel("alpha (log scale)")
+    ax.set_ylabel("non-zero coefficients")
+    ax.set_title("Features kept as alpha grows")
+    ax.legend(fontsize=8)
+    return png(figure)
