@@ -290,3 +290,44 @@ def test_a_streamed_body_over_the_limit_is_cut_off_with_413(tmp_path: Path) -> N
         )
         assert response.status_code == 413
         assert d.client.get("/v1/jobs").json()["items"] == []
+
+
+# -- sweeps ----------------------------------------------------------------------------
+
+LONG_SWEEP: dict[str, Any] = {
+    "base": {
+        "dataset": {
+            "name": "sparse_regression",
+            "params": {"n_samples": 20000, "n_features": 200, "n_informative": 150},
+        },
+        "model": {"kind": "linear_regression", "tol": 1e-8},
+        "regularizers": [{"kind": "l1", "alpha": 1.0}],
+    },
+    "grid": {"alpha": {"logspace": [-5, 2, 100]}},
+    "cv": {"folds": 4},
+}
+
+
+def test_a_sweep_whose_worker_is_killed_still_counts_every_fold_once(
+    backend: Settings, tmp_path: Path
+) -> None:
+    with deployment(backend, tmp_path, workers=2) as d:
+        response = d.client.post("/v1/sweeps", json=LONG_SWEEP)
+        assert response.status_code == 202, response.text
+        sweep_id = response.json()["id"]
+        deadline = time.monotonic() + 90
+        while "attempt 1 started" not in d.processes["worker"].output():
+            assert time.monotonic() < deadline, d.logs()
+            time.sleep(0.05)
+        d.processes["worker"].kill_group()  # a worker dies holding a fold
+        d.start_worker("worker-3")
+        deadline = time.monotonic() + 180
+        while (sweep := d.client.get(f"/v1/sweeps/{sweep_id}").json())["status"] == "running":
+            assert time.monotonic() < deadline, d.logs()
+            time.sleep(0.2)
+        assert (sweep["status"], sweep["trials_done"]) == ("succeeded", 4), d.logs()
+        result = d.client.get(f"/v1/sweeps/{sweep_id}/result").json()
+        assert len(result["cv"]["per_fold"]) == 4 and len(result["values"]) == 100
+        # The killed worker's fold ran again; no fold's result was counted twice.
+        assert d.logs().count("attempt 2 started") >= 1
+        assert "sweep" in d.logs() and d.logs().count(f"sweep {sweep_id} succeeded") == 1
