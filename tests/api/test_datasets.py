@@ -17,6 +17,8 @@ def test_lists_every_built_in_dataset_with_task_and_size(client: TestClient) -> 
         "fashion_mnist",
     }
     assert items["seed_linear"] | {"params": None} == {
+        "id": None,
+        "source": "builtin",
         "name": "seed_linear",
         "task": "regression",
         "rows": 100,
