@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -174,8 +175,18 @@ LOADERS: dict[str, Callable[[Params, Path], Dataset]] = {
 
 
 def load_dataset(ref: DatasetRef, data_dir: Path) -> Dataset:
-    """A built-in dataset (uploaded ones are read by the job runner)."""
+    """A built-in dataset (uploaded ones are read by the job runner). The last few are
+    kept per process: a sweep's folds and its aggregation load the same data."""
     if ref.name is None:
         raise ValueError("load_dataset reads built-in datasets, which have a name")
-    entry = BUILTIN_DATASETS[ref.name]
-    return LOADERS[ref.name](entry.resolve_params(ref.params), data_dir)
+    params = BUILTIN_DATASETS[ref.name].resolve_params(ref.params)
+    return _load(ref.name, tuple(sorted(params.items())), data_dir)
+
+
+@lru_cache(maxsize=2)
+def _load(name: str, params: tuple[tuple[str, float | int], ...], data_dir: Path) -> Dataset:
+    dataset = LOADERS[name](dict(params), data_dir)
+    for array in (dataset.X, dataset.y, dataset.X_test, dataset.y_test):
+        if array is not None:
+            array.flags.writeable = False  # shared between jobs: nobody may change it
+    return dataset

@@ -8,6 +8,8 @@ from matplotlib.figure import Figure
 
 from workers.plots import BASELINE, REGULARIZED, png
 
+MAX_LINES = 30
+
 
 def _mark(ax: Axes, best: float, best_1se: float) -> None:
     ax.axvline(best, color="black", linestyle="--", linewidth=1, label=f"best alpha={best:.3g}")
@@ -19,16 +21,19 @@ def _mark(ax: Axes, best: float, best_1se: float) -> None:
 def render_coefficient_path(
     alphas: np.ndarray, coefs: np.ndarray, names: list[str], best: float, best_1se: float
 ) -> bytes:
-    """Each coefficient against alpha (log scale): how they shrink and vanish."""
+    """Each coefficient against alpha (log scale): how they shrink and vanish. With many
+    features, the ``MAX_LINES`` largest (by their largest magnitude on the path)."""
     figure = Figure(figsize=(8, 5), layout="constrained")
     ax = figure.subplots()
-    for row, name in zip(coefs, names, strict=True):
-        ax.plot(alphas, row, linewidth=1, label=name if len(names) <= 12 else None)
+    shown = np.argsort(-np.abs(coefs).max(axis=1))[:MAX_LINES]
+    for index in sorted(shown):
+        ax.plot(alphas, coefs[index], linewidth=1, label=names[index] if len(shown) <= 12 else None)
     ax.set_xscale("log")
     _mark(ax, best, best_1se)
     ax.set_xlabel("alpha (log scale)")
     ax.set_ylabel("coefficient")
-    ax.set_title("Regularization path")
+    extra = f" ({len(shown)} largest of {len(names)})" if len(shown) < len(names) else ""
+    ax.set_title(f"Regularization path{extra}")
     ax.legend(fontsize=7, ncol=2)
     return png(figure)
 
