@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -27,12 +26,11 @@ from pathlib import Path
 import redis
 
 from api_schemas import JobCreate
+from bench.services import production_settings
 from service.config import Settings
 from service.db import make_engine
 from service.jobs.store import JobStore
-from service.migrate import upgrade_database
 from service.task_queue import make_celery
-from tests import backends
 from tests.processes import Process, child_env, deployment
 from tests.reference import L1_JOB
 from workers.training import train
@@ -122,19 +120,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=200, help="samples per measurement")
     args = parser.parse_args()
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        backends.postgres_database() as database_url,
-        backends.redis_db() as db,
-    ):
-        folder = Path(tmp)
-        settings = Settings(
-            data_dir=folder / "data",
-            database_url=database_url,
-            broker_url=backends.redis_url(db),
-            log_level="WARNING",
-        )
-        upgrade_database(settings)
+    with production_settings() as (settings, folder):
         floor = measure_floor(settings, folder, args.jobs)
         to_start, to_done = measure_service(settings, folder, args.jobs)
         in_process = measure_in_process(args.jobs, settings.data_dir)

@@ -12,7 +12,6 @@ the chosen alphas are equal and how far apart the coefficient paths are.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,9 +20,7 @@ from sklearn.linear_model import LassoCV, lasso_path
 from sklearn.model_selection import KFold
 
 from api_schemas import DatasetRef
-from service.config import Settings
-from service.migrate import upgrade_database
-from tests import backends
+from bench.services import production_settings
 from tests.processes import deployment
 from workers.datasets import load_dataset
 
@@ -56,27 +53,16 @@ def main() -> None:
         "cv": {"folds": 5, "shuffle": True, "seed": 0},
     }
     with (
-        tempfile.TemporaryDirectory() as tmp,
-        backends.postgres_database() as database_url,
-        backends.redis_db() as db,
+        production_settings(max_body_bytes=10_000_000) as (settings, folder),
+        deployment(settings, folder, worker_flags={"concurrency": "2"}) as running,
     ):
-        folder = Path(tmp)
-        settings = Settings(
-            data_dir=folder / "data",
-            database_url=database_url,
-            broker_url=backends.redis_url(db),
-            log_level="WARNING",
-            max_body_bytes=10_000_000,
-        )
-        upgrade_database(settings)
-        with deployment(settings, folder, worker_flags={"concurrency": "2"}) as running:
-            time.sleep(2)  # let the worker's pool start
-            started = time.perf_counter()
-            sweep_id = running.client.post("/v1/sweeps", json=sweep).json()["id"]
-            while running.client.get(f"/v1/sweeps/{sweep_id}").json()["status"] == "running":
-                time.sleep(0.05)
-            service_seconds = time.perf_counter() - started
-            result = running.client.get(f"/v1/sweeps/{sweep_id}/result").json()
+        time.sleep(2)  # let the worker's pool start
+        started = time.perf_counter()
+        sweep_id = running.client.post("/v1/sweeps", json=sweep).json()["id"]
+        while running.client.get(f"/v1/sweeps/{sweep_id}").json()["status"] == "running":
+            time.sleep(0.05)
+        service_seconds = time.perf_counter() - started
+        result = running.client.get(f"/v1/sweeps/{sweep_id}/result").json()
 
     _, coefs, _ = lasso_path(X - X.mean(0), y - y.mean(), alphas=np.sort(grid)[::-1], tol=1e-4)
     path = np.asarray(result["path"]["coef"]).T

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from service.artifacts import ArtifactNotFoundError
@@ -33,34 +35,25 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _upload(_: Request, exc: UploadError) -> JSONResponse:
         return _field_error(["body", exc.field], exc.message, "invalid_upload")
 
-    @app.exception_handler(DatasetNotFoundError)
-    async def _no_dataset(_: Request, exc: DatasetNotFoundError) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": f"no such dataset: {exc}"})
+    for exc_type, (status, template) in PLAIN_ERRORS.items():
+        app.add_exception_handler(exc_type, _plain(status, template))
 
-    @app.exception_handler(DatasetConflictError)
-    async def _dataset_in_use(_: Request, exc: DatasetConflictError) -> JSONResponse:
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
 
-    @app.exception_handler(SweepNotFoundError)
-    async def _no_sweep(_: Request, exc: SweepNotFoundError) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": f"no such sweep or file: {exc}"})
+#: Domain errors answered with a status and ``{"detail": template.format(exc)}``.
+PLAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
+    JobNotFoundError: (404, "no such job or artifact: {}"),
+    ArtifactNotFoundError: (404, "artifact file missing: {}"),
+    DatasetNotFoundError: (404, "no such dataset: {}"),
+    SweepNotFoundError: (404, "no such sweep or file: {}"),
+    JobStateError: (409, "{}"),
+    IdempotencyConflictError: (409, "{}"),
+    DatasetConflictError: (409, "{}"),
+    SweepStateError: (409, "{}"),
+}
 
-    @app.exception_handler(SweepStateError)
-    async def _sweep_state(_: Request, exc: SweepStateError) -> JSONResponse:
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
 
-    @app.exception_handler(JobNotFoundError)
-    async def _not_found(_: Request, exc: JobNotFoundError) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": f"no such job or artifact: {exc}"})
+def _plain(status: int, template: str) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def handler(_: Request, exc: Exception) -> Response:
+        return JSONResponse(status_code=status, content={"detail": template.format(exc)})
 
-    @app.exception_handler(ArtifactNotFoundError)
-    async def _artifact_gone(_: Request, exc: ArtifactNotFoundError) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": f"artifact file missing: {exc}"})
-
-    @app.exception_handler(JobStateError)
-    async def _state(_: Request, exc: JobStateError) -> JSONResponse:
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
-
-    @app.exception_handler(IdempotencyConflictError)
-    async def _idempotency(_: Request, exc: IdempotencyConflictError) -> JSONResponse:
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
+    return handler

@@ -21,27 +21,15 @@ import numpy as np
 import torch
 
 from api_schemas import L1, L2, ElasticNet, LinearRegressionSpec
-from api_schemas.training import Device
 from workers.trainers.torch_device import resolve_device
+from workers.trainers.torch_estimator import TorchEstimator
 
 DEFAULT_MAX_ITER = 100_000
 DEFAULT_TOL = 1e-10
 
 
-class TorchLinearRegression:
+class TorchLinearRegression(TorchEstimator[LinearRegressionSpec]):
     """scikit-learn's contract: __init__ stores, fit learns coef_ and intercept_."""
-
-    def __init__(
-        self,
-        spec: LinearRegressionSpec,
-        penalty: L1 | L2 | ElasticNet | None,
-        device: Device = "auto",
-    ) -> None:
-        self.spec, self.penalty, self.device = spec, penalty, device
-
-    def __repr__(self) -> str:
-        penalty = "none" if self.penalty is None else self.penalty.model_dump_json()
-        return f"TorchLinearRegression(penalty={penalty}, fit_intercept={self.spec.fit_intercept})"
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> TorchLinearRegression:
         self.device_ = resolve_device(self.device)

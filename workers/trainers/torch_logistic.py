@@ -18,29 +18,15 @@ import torch
 import torch.nn.functional as F
 
 from api_schemas import L1, L2, ElasticNet, LogisticRegressionSpec
-from api_schemas.training import Device
 from workers.trainers.torch_device import resolve_device
+from workers.trainers.torch_estimator import TorchEstimator
 
 DEFAULT_MAX_ITER = 20_000
 DEFAULT_TOL = 1e-10
 
 
-class TorchLogisticRegression:
+class TorchLogisticRegression(TorchEstimator[LogisticRegressionSpec]):
     """scikit-learn's contract: __init__ stores; fit learns coef_, intercept_, classes_."""
-
-    def __init__(
-        self,
-        spec: LogisticRegressionSpec,
-        penalty: L1 | L2 | ElasticNet | None,
-        device: Device = "auto",
-    ) -> None:
-        self.spec, self.penalty, self.device = spec, penalty, device
-
-    def __repr__(self) -> str:
-        penalty = "none" if self.penalty is None else self.penalty.model_dump_json()
-        return (
-            f"TorchLogisticRegression(penalty={penalty}, fit_intercept={self.spec.fit_intercept})"
-        )
 
     def _strengths(self, n: int) -> tuple[float, float]:
         """(l1 weight, l2 weight) of the penalty, per row."""
