@@ -241,7 +241,15 @@ def open_artifact(
     return artifacts.open(artifact.key), artifact.media_type
 
 
+def _not_a_fold(job: Job) -> None:
+    if job.sweep_id is not None:
+        raise JobStateError(
+            f"job {job.id} is fold {job.fold} of sweep {job.sweep_id}; cancel the sweep instead"
+        )
+
+
 def cancel_job(store: JobStore, job_id: str, owner: str) -> JobRead:
+    _not_a_fold(_owned(store, job_id, owner))
     try:
         job = store.request_cancel(job_id, owner)
     except JobFinishedError as exc:
@@ -262,6 +270,7 @@ def retry_job(
     datasets: DatasetStore,
 ) -> Job:
     original = _owned(store, job_id, owner)
+    _not_a_fold(original)
     if original.status not in (JobStatus.failed, JobStatus.cancelled):
         raise JobStateError(
             f"job {job_id} is {original.status}; only failed or cancelled jobs can be retried"
@@ -284,6 +293,7 @@ def retry_job(
 
 
 def delete_job(store: JobStore, artifacts: ArtifactStore, job_id: str, owner: str) -> None:
+    _not_a_fold(_owned(store, job_id, owner))
     try:
         deleted = store.delete(job_id, owner)
     except JobActiveError as exc:

@@ -58,6 +58,10 @@ def test_a_lasso_sweep_equals_lasso_cv(client: TestClient, settings: Settings) -
 
 def test_cancelling_a_sweep_cancels_its_folds(client: TestClient, settings: Settings) -> None:
     sweep_id = client.post("/v1/sweeps", json=SWEEP).json()["id"]
+    fold = SweepStore(WorkerContext.from_settings(settings).attempts.engine).folds(sweep_id)[0]
+    for method, path in [("POST", "cancel"), ("POST", "retry"), ("DELETE", "")]:
+        refused = client.request(method, f"/v1/jobs/{fold.id}/{path}".rstrip("/"))
+        assert refused.status_code == 409 and "cancel the sweep" in refused.json()["detail"]
     assert client.post(f"/v1/sweeps/{sweep_id}/cancel").json()["status"] == "cancelled"
     assert run_folds(settings, sweep_id) == [Outcome.skipped] * 5
     assert client.post(f"/v1/sweeps/{sweep_id}/cancel").status_code == 409
