@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api_schemas.comparisons import ComparisonCreate
+from api_schemas.cv import CVSettings
 from api_schemas.jobs import JobCreate, JobError
 from api_schemas.results import ArtifactRef
 
@@ -45,20 +47,13 @@ class Values(BaseModel):
         return list(self.values)
 
 
-class CVSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    folds: int = Field(5, ge=2, le=20)
-    shuffle: bool = True
-    seed: int = Field(0, ge=0, le=2**32 - 1)
-
-
 class SweepCreate(BaseModel):
     """Sweep the strength ``alpha`` of ``base``'s penalty (l1, l2 or elastic_net on
     linear_regression): each fold computes the whole path, as one task."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    kind: Literal["sweep"] = "sweep"
     base: JobCreate
     grid: dict[Literal["alpha"], LogSpace | Values]
     cv: CVSettings = Field(default_factory=CVSettings)
@@ -68,9 +63,11 @@ SweepStatus = Literal["running", "succeeded", "failed", "cancelled"]
 
 
 class SweepRead(BaseModel):
+    """A sweep or a comparison (``spec.kind`` says which) and its progress."""
+
     id: str
     status: SweepStatus
-    spec: SweepCreate
+    spec: Annotated[SweepCreate | ComparisonCreate, Field(discriminator="kind")]
     trials_done: int = Field(description="Folds finished.")
     trials_total: int
     created_at: datetime

@@ -11,7 +11,7 @@ from service.api.auth import ApiKeys
 from service.api.body_limit import BodySizeLimit
 from service.api.deps import AppContext
 from service.api.errors import install_error_handlers
-from service.api.routes import datasets, health, jobs, sweeps
+from service.api.routes import comparisons, datasets, health, jobs, sweeps
 from service.artifacts import artifact_store_from_settings
 from service.config import Settings
 from service.datasets.store import DatasetStore
@@ -59,4 +59,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(datasets.router)
     app.include_router(jobs.router)
     app.include_router(sweeps.router)
+    app.include_router(comparisons.router)
     return app

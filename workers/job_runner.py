@@ -14,7 +14,6 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from api_schemas import JobCreate, TaskType
-from api_schemas.sweeps import SweepCreate
 from service.artifacts import ArtifactStore, artifact_store_from_settings
 from service.config import Settings
 from service.datasets.store import DatasetStore
@@ -108,9 +107,7 @@ def run_sweep_fold(ctx: WorkerContext, job: ClaimedJob, callbacks: CallbackList)
         return _fail(ctx, job, "invalid_spec", f"sweep {job.sweep_id} is gone")
     with Heartbeat(ctx.attempts, job.id, job.attempt, ctx.settings.heartbeat_seconds):
         try:
-            result = run_fold(
-                SweepCreate.model_validate(sweep.spec), job.fold, ctx.settings.data_dir
-            )
+            result = run_fold(sweep.spec, job.fold, ctx.settings.data_dir)
             callbacks.on_step_end(Step(1, 1, f"fold {job.fold}", "fold", {"fold": job.fold}))
         except StopTrainingError as stop:
             outcome = _stopped(ctx, job, stop)

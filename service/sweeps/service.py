@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from api_schemas import ArtifactRef, JobError, LinearRegressionSpec
+from api_schemas import ArtifactRef, JobError, LinearRegressionSpec, LogisticRegressionSpec
+from api_schemas.comparisons import ComparisonCreate, ComparisonResult
 from api_schemas.sweeps import SweepCreate, SweepRead, SweepResult
 from service.artifacts import ArtifactStore
 from service.jobs.service import Publisher, Queues, TimeLimits, publish_created
@@ -87,7 +88,7 @@ def get_sweep(sweeps: SweepStore, sweep_id: str, owner: str) -> SweepRead:
     return SweepRead(
         id=sweep.id,
         status=sweep.status,
-        spec=SweepCreate.model_validate(sweep.spec),
+        spec=sweep.spec,  # validated as the sweep or comparison it is (spec.kind)
         trials_done=counts["succeeded"] + counts["failed"] + counts["cancelled"],
         trials_total=sweep.folds,
         created_at=sweep.created_at,
@@ -97,22 +98,89 @@ def get_sweep(sweeps: SweepStore, sweep_id: str, owner: str) -> SweepRead:
     )
 
 
-def get_sweep_result(sweeps: SweepStore, sweep_id: str, owner: str) -> SweepResult:
-    sweep = _owned(sweeps, sweep_id, owner)
+def _finished_result(sweep: Sweep, kind: str, url: str) -> tuple[dict[str, Any], list[ArtifactRef]]:
+    if sweep.spec.get("kind", "sweep") != kind:
+        other = "comparisons" if kind == "sweep" else "sweeps"
+        raise SweepStateError(f"{sweep.id} is not a {kind}; see /v1/{other}/{sweep.id}")
     if sweep.status != "succeeded" or sweep.result is None:
-        raise SweepStateError(f"sweep {sweep_id} is {sweep.status}; it has no result yet")
-    files = sweep.result.get("files", [])
+        raise SweepStateError(f"{kind} {sweep.id} is {sweep.status}; it has no result yet")
     artifacts = [
         ArtifactRef(
             name=f["name"],
             media_type=f["media_type"],
-            url=f"{sweep_url(sweep_id)}/artifacts/{f['name']}",
+            url=f"{url}/artifacts/{f['name']}",
             size=f["size"],
         )
-        for f in files
+        for f in sweep.result.get("files", [])
     ]
-    body = {k: v for k, v in sweep.result.items() if k != "files"}
+    return {k: v for k, v in sweep.result.items() if k != "files"}, artifacts
+
+
+def get_sweep_result(sweeps: SweepStore, sweep_id: str, owner: str) -> SweepResult:
+    body, artifacts = _finished_result(
+        _owned(sweeps, sweep_id, owner), "sweep", sweep_url(sweep_id)
+    )
     return SweepResult.model_validate({**body, "sweep_id": sweep_id, "artifacts": artifacts})
+
+
+def comparison_url(comparison_id: str) -> str:
+    return f"/v1/comparisons/{comparison_id}"
+
+
+def check_comparison_spec(spec: ComparisonCreate) -> None:
+    """Linear and logistic regression (scikit-learn) on a built-in dataset; each
+    configuration must be a valid job on the base."""
+    if spec.base.dataset.id is not None:
+        raise SpecError(("base", "dataset", "id"), "comparisons take built-in datasets for now")
+    model = spec.base.model
+    if (
+        not isinstance(model, LinearRegressionSpec | LogisticRegressionSpec)
+        or model.engine != "sklearn"
+    ):
+        raise SpecError(
+            ("base", "model", "kind"),
+            "comparisons run linear_regression or logistic_regression (engine sklearn) for now",
+        )
+    if spec.base.regularizers:
+        raise SpecError(("base", "regularizers"), "put regularizers in the configurations")
+    for index, configuration in enumerate(spec.configurations):
+        job = spec.base.model_copy(update={"regularizers": configuration.regularizers})
+        try:
+            check_job_spec(job)
+        except SpecError as exc:
+            loc = exc.loc[1:]
+            if loc and loc[0] == "regularizers":
+                raise SpecError(("configurations", index, *loc), exc.message) from exc
+            raise SpecError(("base", *loc), exc.message) from exc
+
+
+def submit_comparison(
+    sweeps: SweepStore,
+    jobs: JobStore,
+    publish: Publisher,
+    spec: ComparisonCreate,
+    *,
+    owner: str,
+    limits: TimeLimits,
+    queues: Queues,
+) -> Sweep:
+    """Like a sweep: the row and a job per fold, each fold scoring every configuration."""
+    check_comparison_spec(spec)
+    comparison, folds = sweeps.create(
+        spec, owner=owner, max_seconds=limits.resolve(spec.base), queue=queues.for_spec(spec.base)
+    )
+    for job in folds:
+        publish_created(jobs, publish, job)
+    return comparison
+
+
+def get_comparison_result(sweeps: SweepStore, comparison_id: str, owner: str) -> ComparisonResult:
+    body, artifacts = _finished_result(
+        _owned(sweeps, comparison_id, owner), "comparison", comparison_url(comparison_id)
+    )
+    return ComparisonResult.model_validate(
+        {**body, "comparison_id": comparison_id, "artifacts": artifacts}
+    )
 
 
 def open_sweep_artifact(

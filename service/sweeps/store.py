@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from api_schemas import JobStatus
+from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from service.db import make_session_factory, transaction, utcnow
 from service.tables import Base, Job, Sweep
@@ -22,7 +23,12 @@ class SweepStore:
         self.sessions = make_session_factory(engine)
 
     def create(
-        self, spec: SweepCreate, *, owner: str, max_seconds: int, queue: str
+        self,
+        spec: SweepCreate | ComparisonCreate,
+        *,
+        owner: str,
+        max_seconds: int,
+        queue: str,
     ) -> tuple[Sweep, list[Job]]:
         """The sweep and one queued job per fold, in one transaction."""
         now = utcnow()

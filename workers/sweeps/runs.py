@@ -11,10 +11,12 @@ import numpy as np
 from sklearn.model_selection import KFold
 
 from api_schemas import JobCreate, LinearRegressionSpec
+from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from service.artifacts import ArtifactStore
 from service.sweeps.store import SweepStore
 from workers.datasets import load_dataset
+from workers.sweeps.comparisons import aggregate_comparison, run_comparison_fold
 from workers.sweeps.figures import (
     render_coefficient_path,
     render_nonzero,
@@ -43,7 +45,14 @@ def _tuning(spec: JobCreate) -> dict[str, Any]:
     }
 
 
-def run_fold(sweep: SweepCreate, fold: int, data_dir: Path) -> dict[str, Any]:
+def run_fold(spec: dict[str, Any], fold: int, data_dir: Path) -> dict[str, Any]:
+    """One fold of a sweep (the whole path) or of a comparison (every configuration)."""
+    if spec.get("kind") == "comparison":
+        return run_comparison_fold(ComparisonCreate.model_validate(spec), fold, data_dir)
+    return run_path_fold(SweepCreate.model_validate(spec), fold, data_dir)
+
+
+def run_path_fold(sweep: SweepCreate, fold: int, data_dir: Path) -> dict[str, Any]:
     """The whole path on the fold's training rows, scored on its held-out rows."""
     data = load_dataset(sweep.base.dataset, data_dir)
     splitter = KFold(
@@ -98,10 +107,15 @@ def finish_sweep(
             error_message=f"fold {first.fold}: {first.error_message}",
         )
         return "failed"
+    results = [job.result or {} for job in folds]
+    if row.spec.get("kind") == "comparison":
+        comparison = ComparisonCreate.model_validate(row.spec)
+        summary = aggregate_comparison(comparison, sweep_id, results, artifacts)
+        sweeps.finish(sweep_id, "succeeded", result=summary)
+        log.info("comparison %s succeeded: %s", sweep_id, summary["recommendation"])
+        return "succeeded"
     spec = SweepCreate.model_validate(row.spec)
-    result = aggregate_result(
-        spec, sweep_id, [job.result or {} for job in folds], data_dir, artifacts
-    )
+    result = aggregate_result(spec, sweep_id, results, data_dir, artifacts)
     sweeps.finish(sweep_id, "succeeded", result=result)
     log.info("sweep %s succeeded: best alpha %s", sweep_id, result["best"])
     return "succeeded"

@@ -1,0 +1,62 @@
+"""Comparisons: several regularizer configurations on the same folds, ranked."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api_schemas.cv import CVSettings
+from api_schemas.jobs import JobCreate
+from api_schemas.regularizers import Regularizer
+from api_schemas.results import ArtifactRef
+
+
+class Configuration(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=64, examples=["lasso"])
+    regularizers: list[Regularizer] = Field(
+        default_factory=list, description="Empty for no regularization (the baseline)."
+    )
+
+
+class ComparisonCreate(BaseModel):
+    """``base`` gives the dataset and model (its own regularizers must be empty); each
+    configuration adds its regularizers, and all are scored on the same folds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["comparison"] = "comparison"
+    base: JobCreate
+    configurations: list[Configuration] = Field(min_length=2, max_length=12)
+    cv: CVSettings = Field(default_factory=CVSettings)
+
+    @model_validator(mode="after")
+    def _distinct_names(self) -> ComparisonCreate:
+        names = [c.name for c in self.configurations]
+        if len(set(names)) != len(names):
+            raise ValueError("configuration names must be distinct")
+        return self
+
+
+class LeaderboardRow(BaseModel):
+    name: str
+    mean: float
+    std: float
+    per_fold: list[float]
+    difference: float | None = Field(
+        description="Mean of the per-fold differences against the baseline, signed so that "
+        "positive is better; None for the baseline itself."
+    )
+    p_value: float | None = Field(description="Paired t-test over the folds against the baseline.")
+
+
+class ComparisonResult(BaseModel):
+    comparison_id: str
+    metric: str
+    higher_is_better: bool
+    baseline: str = Field(description="The configuration without regularizers (else the first).")
+    leaderboard: list[LeaderboardRow] = Field(description="Best first.")
+    recommendation: str
+    artifacts: list[ArtifactRef]

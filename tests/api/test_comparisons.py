@@ -1,0 +1,78 @@
+"""Comparisons of regularizers on the same folds, with the worker's code in this process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from service.config import Settings
+from service.sweeps.store import SweepStore
+from workers.job_runner import Outcome, WorkerContext, run_job
+
+COMPARISON: dict[str, Any] = {
+    "base": {
+        "dataset": {"name": "sparse_regression", "params": {"n_samples": 120, "n_features": 60}},
+        "model": {"kind": "linear_regression"},
+    },
+    "configurations": [
+        {"name": "none", "regularizers": []},
+        {"name": "lasso", "regularizers": [{"kind": "l1", "alpha": 1.0}]},
+        {"name": "ridge", "regularizers": [{"kind": "l2", "alpha": 1.0}]},
+        {"name": "enet", "regularizers": [{"kind": "elastic_net", "alpha": 1.0, "l1_ratio": 0.7}]},
+    ],
+    "cv": {"folds": 5, "seed": 0},
+}
+
+
+def run_folds(settings: Settings, comparison_id: str) -> list[Outcome]:
+    ctx = WorkerContext.from_settings(settings)
+    folds = SweepStore(ctx.attempts.engine).folds(comparison_id)
+    return [run_job(ctx, job.id, "w/1") for job in folds]
+
+
+def test_sparse_data_ranks_l1_or_elastic_net_above_none(
+    client: TestClient, settings: Settings
+) -> None:
+    response = client.post("/v1/comparisons", json=COMPARISON)
+    assert response.status_code == 202, response.text
+    comparison_id = response.json()["id"]
+    assert run_folds(settings, comparison_id) == [Outcome.succeeded] * 5
+    assert client.get(f"/v1/sweeps/{comparison_id}/result").status_code == 409
+    result = client.get(f"/v1/comparisons/{comparison_id}/result").json()
+    assert (result["metric"], result["higher_is_better"], result["baseline"]) == (
+        "mse",
+        False,
+        "none",
+    )
+    board = {row["name"]: row for row in result["leaderboard"]}
+    assert result["leaderboard"][0]["name"] in {"lasso", "enet"}
+    assert board["none"]["mean"] > result["leaderboard"][0]["mean"]  # MSE: lower is better
+    best = result["leaderboard"][0]
+    assert best["difference"] > 0 and 0 <= best["p_value"] < 0.05
+    assert len(best["per_fold"]) == 5 and board["none"]["p_value"] is None
+    assert result["recommendation"].startswith(f"Use {best['name']}")
+    (chart,) = result["artifacts"]
+    assert client.get(chart["url"]).content[:4] == b"\x89PNG"
+
+
+def test_configurations_are_checked_against_the_model(client: TestClient) -> None:
+    bad = {
+        **COMPARISON,
+        "configurations": [
+            {"name": "none"},
+            {"name": "dropout", "regularizers": [{"kind": "dropout", "rate": 0.5}]},
+        ],
+    }
+    response = client.post("/v1/comparisons", json=bad)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == [
+        "body",
+        "configurations",
+        1,
+        "regularizers",
+        0,
+        "kind",
+    ]
+    same_names = {**COMPARISON, "configurations": [{"name": "a"}, {"name": "a"}]}
+    assert client.post("/v1/comparisons", json=same_names).status_code == 422

@@ -1,0 +1,124 @@
+"""Comparisons: every configuration scored on each fold; then a leaderboard, paired
+differences against the unregularized baseline, and a recommendation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+from scipy import stats
+from sklearn.model_selection import KFold, StratifiedKFold
+
+from api_schemas.comparisons import ComparisonCreate
+from service.artifacts import ArtifactStore
+from workers.datasets import load_dataset
+from workers.plots import BASELINE, REGULARIZED, png
+from workers.trainers.linear import SplitData, build_estimator, fit_and_report, penalty_of
+
+PNG = "image/png"
+
+
+def metric_of(task: str) -> tuple[str, bool]:
+    """The score a comparison ranks by, and whether higher is better."""
+    return ("accuracy", True) if task == "classification" else ("mse", False)
+
+
+def run_comparison_fold(spec: ComparisonCreate, fold: int, data_dir: Path) -> dict[str, Any]:
+    """Each configuration fitted on the fold's training rows, scored on its held-out rows."""
+    data = load_dataset(spec.base.dataset, data_dir)
+    kind = StratifiedKFold if data.task == "classification" else KFold
+    splitter = kind(
+        spec.cv.folds,
+        shuffle=spec.cv.shuffle,
+        random_state=spec.cv.seed if spec.cv.shuffle else None,
+    )
+    train, test = list(splitter.split(data.X, data.y))[fold]
+    split = SplitData(data.X[train], data.y[train], data.X[test], data.y[test], data.feature_names)
+    n_classes = len(np.unique(data.y)) if data.task == "classification" else 0
+    metric, _ = metric_of(data.task)
+    scores: dict[str, Any] = {}
+    for configuration in spec.configurations:
+        job = spec.base.model_copy(update={"regularizers": configuration.regularizers})
+        report = fit_and_report(build_estimator(job, penalty_of(job), n_classes), split)
+        assert report.metrics.test is not None
+        scores[configuration.name] = getattr(report.metrics.test, metric)
+    return {"scores": scores, "metric": metric, "task": data.task}
+
+
+def aggregate_comparison(
+    spec: ComparisonCreate,
+    comparison_id: str,
+    fold_results: list[dict[str, Any]],
+    artifacts: ArtifactStore,
+) -> dict[str, Any]:
+    metric, higher = metric_of(fold_results[0]["task"])
+    names = [c.name for c in spec.configurations]
+    per_fold = {name: np.array([r["scores"][name] for r in fold_results]) for name in names}
+    baseline = next((c.name for c in spec.configurations if not c.regularizers), names[0])
+    sign = 1.0 if higher else -1.0
+    rows = []
+    for name in names:
+        scores = per_fold[name]
+        difference = p_value = None
+        if name != baseline:
+            gains = sign * (scores - per_fold[baseline])
+            difference = float(gains.mean())
+            p_value = float(stats.ttest_rel(scores, per_fold[baseline]).pvalue)
+            p_value = None if np.isnan(p_value) else p_value
+        rows.append(
+            {
+                "name": name,
+                "mean": float(scores.mean()),
+                "std": float(scores.std()),
+                "per_fold": scores.tolist(),
+                "difference": difference,
+                "p_value": p_value,
+            }
+        )
+    rows.sort(key=lambda row: -sign * row["mean"])
+    chart = render_comparison(rows, metric, baseline)
+    key = f"sweeps/{comparison_id}/comparison.png"
+    artifacts.put(key, chart)
+    return {
+        "metric": metric,
+        "higher_is_better": higher,
+        "baseline": baseline,
+        "leaderboard": rows,
+        "recommendation": recommend(rows, baseline, metric),
+        "files": [{"name": "comparison.png", "media_type": PNG, "key": key, "size": len(chart)}],
+    }
+
+
+def recommend(rows: list[dict[str, Any]], baseline: str, metric: str) -> str:
+    best = rows[0]
+    if best["name"] == baseline:
+        return f"Keep {baseline}: no configuration beats it on mean {metric}."
+    p = best["p_value"]
+    if p is not None and p < 0.05:
+        return (
+            f"Use {best['name']}: it improves mean {metric} over {baseline} by "
+            f"{best['difference']:.4g} on every fold on average (paired t-test p={p:.3g})."
+        )
+    shown = "n/a" if p is None else f"{p:.3g}"
+    return (
+        f"{best['name']} scores best on mean {metric}, but its edge over {baseline} is not "
+        f"significant (paired t-test p={shown}); prefer the simpler model or more folds."
+    )
+
+
+def render_comparison(rows: list[dict[str, Any]], metric: str, baseline: str) -> bytes:
+    figure = Figure(figsize=(max(6.0, 1.2 * len(rows) + 2), 4.5), layout="constrained")
+    ax = figure.subplots()
+    names = [row["name"] for row in rows]
+    colours = [BASELINE if name == baseline else REGULARIZED for name in names]
+    means = [row["mean"] for row in rows]
+    ax.bar(names, means, yerr=[row["std"] for row in rows], color=colours, capsize=4)
+    for position, row in enumerate(rows):
+        if row["p_value"] is not None:
+            label = f"p={row['p_value']:.2g}"
+            ax.annotate(label, (position, row["mean"]), ha="center", va="bottom", fontsize=8)
+    ax.set_ylabel(f"{metric} (mean ± std over folds)")
+    ax.set_title(f"Regularizers compared on the same folds (best first; {baseline} in red)")
+    return png(figure)
