@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from api_schemas import JobCreate
+from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from service.config import Settings
 from tests.reference import L1_JOB, L2_JOB
@@ -29,7 +30,12 @@ def test_curl_bodies_are_the_articles_jobs() -> None:
     bodies = [json.loads(b) for b in re.findall(r"-d '(\{.*?\})'", README, re.S)]
     assert bodies[:2] == [L1_JOB, L2_JOB]
     for body in bodies:
-        (SweepCreate if "base" in body else JobCreate).model_validate(body)
+        if "configurations" in body:
+            ComparisonCreate.model_validate(body)
+        elif "base" in body:
+            SweepCreate.model_validate(body)
+        else:
+            JobCreate.model_validate(body)
 
 
 def test_settings_table_lists_every_setting() -> None:
