@@ -49,7 +49,7 @@ class Values(BaseModel):
 
 class SweepCreate(BaseModel):
     """Sweep the strength ``alpha`` of ``base``'s penalty (l1, l2 or elastic_net on
-    linear_regression): each fold computes the whole path, as one task."""
+    linear or logistic regression): each fold computes the whole path, as one task."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -93,7 +93,9 @@ class SweepResult(BaseModel):
     sweep_id: str
     parameter: Literal["alpha"] = "alpha"
     values: list[float] = Field(description="The grid, strongest first.")
-    metric: Literal["mse"] = "mse"
+    metric: Literal["mse", "accuracy"] = Field(
+        "mse", description="mse (lower is better) for regression, accuracy for classification."
+    )
     cv: CVScores
     train_mean: list[float]
     best: dict[str, float]

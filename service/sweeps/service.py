@@ -8,6 +8,7 @@ from api_schemas import ArtifactRef, JobError, LinearRegressionSpec, LogisticReg
 from api_schemas.comparisons import ComparisonCreate, ComparisonResult
 from api_schemas.sweeps import SweepCreate, SweepRead, SweepResult
 from service.artifacts import ArtifactStore
+from service.datasets.catalog import BUILTIN_DATASETS
 from service.jobs.service import Publisher, Queues, TimeLimits, publish_created
 from service.jobs.store import JobFinishedError, JobStore
 from service.jobs.validation import SpecError, check_job_spec
@@ -33,10 +34,11 @@ def check_sweep_spec(spec: SweepCreate) -> None:
     if spec.base.dataset.id is not None:
         raise SpecError(("base", "dataset", "id"), "sweeps take built-in datasets for now")
     model = spec.base.model
-    if not isinstance(model, LinearRegressionSpec) or model.engine != "sklearn":
+    linear = isinstance(model, LinearRegressionSpec | LogisticRegressionSpec)
+    if not linear or getattr(model, "engine", "sklearn") != "sklearn":
         raise SpecError(
             ("base", "model", "kind"),
-            "sweeps compute paths for linear_regression (engine sklearn) for now",
+            "sweeps compute paths for linear and logistic regression (engine sklearn) for now",
         )
     penalties = [r for r in spec.base.regularizers if r.kind in {"l1", "l2", "elastic_net"}]
     if len(penalties) != 1:
@@ -47,6 +49,15 @@ def check_sweep_spec(spec: SweepCreate) -> None:
         check_job_spec(spec.base)
     except SpecError as exc:
         raise SpecError(("base", *exc.loc[1:]), exc.message) from exc
+    if isinstance(model, LogisticRegressionSpec):
+        dataset = BUILTIN_DATASETS[spec.base.dataset.name or ""]
+        classes = dataset.shape(dataset.resolve_params(spec.base.dataset.params)).classes
+        if classes != 2:
+            raise SpecError(
+                ("base", "dataset", "name"),
+                f"logistic sweeps take binary targets for now; {dataset.name} has "
+                f"{classes} classes",
+            )
 
 
 def submit_sweep(

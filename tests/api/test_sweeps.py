@@ -89,3 +89,40 @@ def test_a_bad_grid_is_422(client: TestClient) -> None:
     assert client.post("/v1/sweeps", json=body).status_code == 422
     body = {**SWEEP, "grid": {"alpha": {"values": [0.1, -1]}}}
     assert client.post("/v1/sweeps", json=body).status_code == 422
+
+
+def test_an_l1_logistic_sweep_chooses_what_logistic_regression_cv_chooses(
+    client: TestClient, settings: Settings
+) -> None:
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import StratifiedKFold
+
+    body = {
+        "base": {
+            "dataset": {"name": "breast_cancer"},
+            "model": {"kind": "logistic_regression"},
+            "regularizers": [{"kind": "l1", "alpha": 1.0}],
+        },
+        "grid": {"alpha": {"logspace": [-2, 2, 6]}},
+        "cv": {"folds": 3, "seed": 0},
+    }
+    sweep_id = client.post("/v1/sweeps", json=body).json()["id"]
+    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 3
+    result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
+    assert result["metric"] == "accuracy"
+    X, y = load_breast_cancer(return_X_y=True)
+    reference = LogisticRegressionCV(
+        Cs=[1 / a for a in result["values"]],
+        cv=StratifiedKFold(3, shuffle=True, random_state=0),
+        l1_ratios=[1.0],
+        solver="liblinear",
+        random_state=0,
+        scoring="accuracy",
+        use_legacy_attributes=True,
+    ).fit(X, y)
+    assert 1 / result["best"]["alpha"] == pytest.approx(reference.C_[0])
+    assert np.allclose(result["cv"]["per_fold"], reference.scores_[1][:, :, 0], atol=1e-12)
+    multiclass = {**body, "base": {**body["base"], "dataset": {"name": "iris"}}}
+    refused = client.post("/v1/sweeps", json=multiclass)
+    assert refused.status_code == 422 and "binary" in refused.json()["detail"][0]["msg"]

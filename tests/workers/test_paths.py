@@ -29,7 +29,7 @@ def test_lasso_path_equals_lasso_cv() -> None:
     reference = LassoCV(alphas=alphas, cv=FOLDS).fit(X, y)
     assert curve.best == reference.alpha_  # type: ignore[attr-defined]
     assert np.allclose(curve.alphas, reference.alphas_)  # type: ignore[attr-defined]
-    assert np.allclose(curve.per_fold_mse.T, reference.mse_path_, rtol=1e-6)  # type: ignore[attr-defined]
+    assert np.allclose(curve.per_fold.T, reference.mse_path_, rtol=1e-6)  # type: ignore[attr-defined]
 
 
 def test_elastic_net_path_equals_elastic_net_cv() -> None:
@@ -37,7 +37,7 @@ def test_elastic_net_path_equals_elastic_net_cv() -> None:
     curve = cv_curve("elastic_net", alphas, l1_ratio=0.5)
     reference = ElasticNetCV(alphas=alphas, l1_ratio=0.5, cv=FOLDS).fit(X, y)
     assert curve.best == reference.alpha_  # type: ignore[attr-defined]
-    assert np.allclose(curve.per_fold_mse.T, reference.mse_path_, rtol=1e-6)  # type: ignore[attr-defined]
+    assert np.allclose(curve.per_fold.T, reference.mse_path_, rtol=1e-6)  # type: ignore[attr-defined]
 
 
 def test_ridge_path_from_one_svd_equals_ridge_cv() -> None:
@@ -58,3 +58,35 @@ def test_best_1se_is_the_strongest_alpha_within_one_standard_error() -> None:
     curve = aggregate(folds)
     assert curve.best == 0.1  # type: ignore[attr-defined]
     assert curve.best_1se == 1.0  # type: ignore[attr-defined]
+
+
+def test_l1_logistic_path_equals_logistic_regression_cv() -> None:
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import StratifiedKFold
+
+    from workers.sweeps.paths import logistic_fold_path
+
+    Xb, yb = load_breast_cancer(return_X_y=True)
+    alphas = np.logspace(-2, 2, 12)
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    fit = {"l1_ratio": 1.0, "fit_intercept": True, "tol": 1e-4, "max_iter": 100, "seed": 0}
+    curve = aggregate(
+        [
+            logistic_fold_path("l1", (Xb, yb), (tr, te), alphas, **fit)
+            for tr, te in folds.split(Xb, yb)
+        ],
+        higher_is_better=True,
+    )
+    reference = LogisticRegressionCV(
+        Cs=list(1 / curve.alphas),  # ascending C: the same order as descending alpha
+        cv=folds,
+        l1_ratios=[1.0],
+        solver="liblinear",
+        random_state=0,
+        scoring="accuracy",
+        use_legacy_attributes=True,
+    ).fit(Xb, yb)
+    scores = reference.scores_[1][:, :, 0]  # folds x Cs
+    assert np.allclose(curve.per_fold, scores, atol=1e-12)  # type: ignore[attr-defined]
+    assert 1 / curve.best == pytest.approx(reference.C_[0])  # type: ignore[attr-defined]

@@ -46,17 +46,18 @@ def render_validation_curve(
     std: np.ndarray,
     best: float,
     best_1se: float,
+    metric: str = "mse",
 ) -> bytes:
-    """Train and cross-validated error against alpha, with a ±1 std band."""
+    """Train and cross-validated score against alpha, with a ±1 std band."""
     figure = Figure(figsize=(8, 5), layout="constrained")
     ax = figure.subplots()
-    ax.plot(alphas, train, color=BASELINE, label="train MSE")
-    ax.plot(alphas, mean, color=REGULARIZED, label="CV MSE (mean)")
+    ax.plot(alphas, train, color=BASELINE, label=f"train {metric}")
+    ax.plot(alphas, mean, color=REGULARIZED, label=f"CV {metric} (mean)")
     ax.fill_between(alphas, mean - std, mean + std, color=REGULARIZED, alpha=0.2, label="±1 std")
     ax.set_xscale("log")
     _mark(ax, best, best_1se)
     ax.set_xlabel("alpha (log scale)")
-    ax.set_ylabel("mean squared error")
+    ax.set_ylabel("mean squared error" if metric == "mse" else metric)
     ax.set_title("Validation curve")
     ax.legend(fontsize=8)
     return png(figure)

@@ -1,4 +1,4 @@
-"""Cross-validated regularization paths for linear regression, one fold at a time.
+"""Cross-validated regularization paths, one fold at a time.
 
 A fold computes the whole path at once (warm starts along decreasing alpha with
 scikit-learn's ``enet_path``; one SVD for every Ridge alpha), so a sweep is one task
@@ -10,27 +10,30 @@ standard error of the best).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.linear_model import enet_path
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, enet_path
 
 
 @dataclass(frozen=True)
 class FoldPath:
+    """One fold's scores along the path: MSE (regression) or accuracy (classification)."""
+
     alphas: np.ndarray  # descending
-    test_mse: np.ndarray  # one per alpha
-    train_mse: np.ndarray
+    test_score: np.ndarray  # one per alpha
+    train_score: np.ndarray
     n_nonzero: np.ndarray
 
 
 @dataclass(frozen=True)
 class CVCurve:
     alphas: np.ndarray
-    mean_mse: np.ndarray
-    std_mse: np.ndarray
-    per_fold_mse: np.ndarray  # folds x alphas
-    mean_train_mse: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    per_fold: np.ndarray  # folds x alphas
+    mean_train: np.ndarray
     best: float
     best_1se: float
 
@@ -76,9 +79,89 @@ def fold_path(
     train_pred = X_train @ coefs + intercepts
     return FoldPath(
         alphas=alphas,
-        test_mse=((test_pred - y_test[:, None]) ** 2).mean(axis=0),
-        train_mse=((train_pred - y_train[:, None]) ** 2).mean(axis=0),
+        test_score=((test_pred - y_test[:, None]) ** 2).mean(axis=0),
+        train_score=((train_pred - y_train[:, None]) ** 2).mean(axis=0),
         n_nonzero=np.count_nonzero(coefs, axis=0),
+    )
+
+
+def logistic_fits(
+    penalty: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    alphas: np.ndarray,
+    *,
+    l1_ratio: float,
+    fit_intercept: bool,
+    tol: float,
+    max_iter: int,
+    seed: int,
+) -> list[LogisticRegression]:
+    """LogisticRegression at C = 1/alpha for each alpha, as LogisticRegressionCV fits its
+    Cs with liblinear (independently; this solver has no warm start)."""
+    n_classes = len(np.unique(y))
+    ratio = {"l1": 1.0, "l2": 0.0}.get(penalty, l1_ratio)
+    solver = "liblinear" if penalty in {"l1", "l2"} and n_classes == 2 else "saga"
+    return [
+        LogisticRegression(
+            C=1 / alpha,
+            l1_ratio=ratio,
+            solver=solver,
+            fit_intercept=fit_intercept,
+            tol=tol,
+            max_iter=max_iter,
+            random_state=seed,
+        ).fit(X, y)
+        for alpha in alphas
+    ]
+
+
+def logistic_fold_path(
+    penalty: str,
+    data: tuple[np.ndarray, np.ndarray],
+    rows: tuple[np.ndarray, np.ndarray],
+    alphas: np.ndarray,
+    *,
+    l1_ratio: float,
+    fit_intercept: bool,
+    tol: float,
+    max_iter: int,
+    seed: int,
+) -> FoldPath:
+    """Accuracy along the path on one fold (binary targets): LogisticRegressionCV itself,
+    given this fold alone, so the scores are exactly its (liblinear stops at max_iter,
+    and how it gets there depends on details a re-implementation would not share)."""
+    X, y = data
+    train, _ = rows
+    alphas = descending(alphas)
+    ratio = {"l1": 1.0, "l2": 0.0}.get(penalty, l1_ratio)
+    solver = "liblinear" if penalty in {"l1", "l2"} else "saga"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence notes; the job's fit reports them
+        fitted = LogisticRegressionCV(
+            Cs=list(1 / alphas),  # ascending C: the order of descending alpha
+            cv=[rows],
+            l1_ratios=[ratio],
+            solver=solver,
+            fit_intercept=fit_intercept,
+            tol=tol,
+            max_iter=max_iter,
+            random_state=seed,
+            scoring="accuracy",
+            refit=False,
+            use_legacy_attributes=True,
+        ).fit(X, y)
+    positive = fitted.classes_[1]
+    paths = fitted.coefs_paths_[positive][0, :, 0, :]  # Cs x (features [+ intercept])
+    coefs = paths[:, : X.shape[1]]
+    intercepts = paths[:, X.shape[1]] if fit_intercept else np.zeros(len(alphas))
+    train_predictions = (X[train] @ coefs.T + intercepts) > 0
+    train_accuracy = (train_predictions == (y[train] == positive)[:, None]).mean(axis=0)
+    return FoldPath(
+        alphas=alphas,
+        test_score=fitted.scores_[positive][0, :, 0],
+        train_score=train_accuracy,
+        n_nonzero=np.count_nonzero(coefs, axis=1),
     )
 
 
@@ -114,20 +197,24 @@ def _ridge_path(X: np.ndarray, y: np.ndarray, alphas: np.ndarray) -> np.ndarray:
     return coefs
 
 
-def aggregate(folds: list[FoldPath]) -> CVCurve:
+def aggregate(folds: list[FoldPath], higher_is_better: bool = False) -> CVCurve:
+    """The best alpha is the first (strongest) with the best mean score, as scikit-learn's
+    CV estimators choose; best_1se the strongest within one standard error of it."""
     alphas = folds[0].alphas
-    per_fold = np.vstack([fold.test_mse for fold in folds])
+    per_fold = np.vstack([fold.test_score for fold in folds])
     mean, std = per_fold.mean(axis=0), per_fold.std(axis=0)
-    best = int(np.argmin(mean))
+    best = int(np.argmax(mean) if higher_is_better else np.argmin(mean))
     standard_error = std[best] / np.sqrt(len(folds))
-    # alphas descend: the first within one standard error is the strongest.
-    within = np.flatnonzero(mean <= mean[best] + standard_error)
+    if higher_is_better:
+        within = np.flatnonzero(mean >= mean[best] - standard_error)
+    else:
+        within = np.flatnonzero(mean <= mean[best] + standard_error)
     return CVCurve(
         alphas=alphas,
-        mean_mse=mean,
-        std_mse=std,
-        per_fold_mse=per_fold,
-        mean_train_mse=np.vstack([fold.train_mse for fold in folds]).mean(axis=0),
+        mean=mean,
+        std=std,
+        per_fold=per_fold,
+        mean_train=np.vstack([fold.train_score for fold in folds]).mean(axis=0),
         best=float(alphas[best]),
         best_1se=float(alphas[within[0]]),
     )

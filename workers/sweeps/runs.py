@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, StratifiedKFold
 
-from api_schemas import JobCreate, LinearRegressionSpec
+from api_schemas import JobCreate, LinearRegressionSpec, LogisticRegressionSpec
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from service.artifacts import ArtifactStore
@@ -22,7 +22,15 @@ from workers.sweeps.figures import (
     render_nonzero,
     render_validation_curve,
 )
-from workers.sweeps.paths import FoldPath, aggregate, descending, fold_path, path_coefficients
+from workers.sweeps.paths import (
+    FoldPath,
+    aggregate,
+    descending,
+    fold_path,
+    logistic_fits,
+    logistic_fold_path,
+    path_coefficients,
+)
 from workers.trainers.linear import penalty_of
 
 log = logging.getLogger(__name__)
@@ -36,13 +44,26 @@ def _penalty(spec: JobCreate) -> tuple[str, float]:
 
 
 def _tuning(spec: JobCreate) -> dict[str, Any]:
+    """Solver settings as scikit-learn's defaults for the model (and the split seed for
+    logistic regression's stochastic solvers, as a job uses it)."""
     model = spec.model
+    if isinstance(model, LogisticRegressionSpec):
+        return {
+            "fit_intercept": model.fit_intercept,
+            "tol": model.tol or 1e-4,
+            "max_iter": model.max_iter or 100,
+            "seed": spec.split.seed,
+        }
     assert isinstance(model, LinearRegressionSpec)
     return {
         "fit_intercept": model.fit_intercept,
         "tol": model.tol or 1e-4,
         "max_iter": model.max_iter or 1000,
     }
+
+
+def _classifies(spec: JobCreate) -> bool:
+    return isinstance(spec.model, LogisticRegressionSpec)
 
 
 def run_fold(spec: dict[str, Any], fold: int, data_dir: Path) -> dict[str, Any]:
@@ -55,25 +76,30 @@ def run_fold(spec: dict[str, Any], fold: int, data_dir: Path) -> dict[str, Any]:
 def run_path_fold(sweep: SweepCreate, fold: int, data_dir: Path) -> dict[str, Any]:
     """The whole path on the fold's training rows, scored on its held-out rows."""
     data = load_dataset(sweep.base.dataset, data_dir)
-    splitter = KFold(
+    # Stratified folds for classification, as LogisticRegressionCV makes them.
+    kind = StratifiedKFold if _classifies(sweep.base) else KFold
+    splitter = kind(
         sweep.cv.folds,
         shuffle=sweep.cv.shuffle,
         random_state=sweep.cv.seed if sweep.cv.shuffle else None,
     )
-    train, test = list(splitter.split(data.X))[fold]
+    train, test = list(splitter.split(data.X, data.y))[fold]
     penalty, l1_ratio = _penalty(sweep.base)
-    path = fold_path(
-        penalty,
-        (data.X[train], data.y[train]),
-        (data.X[test], data.y[test]),
-        np.asarray(sweep.grid["alpha"].points()),
-        l1_ratio=l1_ratio,
-        **_tuning(sweep.base),
-    )
+    alphas = np.asarray(sweep.grid["alpha"].points())
+    if _classifies(sweep.base):
+        path = logistic_fold_path(
+            penalty, (data.X, data.y), (train, test), alphas, l1_ratio=l1_ratio,
+            **_tuning(sweep.base),
+        )  # fmt: skip
+    else:
+        path = fold_path(
+            penalty, (data.X[train], data.y[train]), (data.X[test], data.y[test]), alphas,
+            l1_ratio=l1_ratio, **_tuning(sweep.base),
+        )  # fmt: skip
     return {
         "alphas": path.alphas.tolist(),
-        "test_mse": path.test_mse.tolist(),
-        "train_mse": path.train_mse.tolist(),
+        "test_score": path.test_score.tolist(),
+        "train_score": path.train_score.tolist(),
         "n_nonzero": path.n_nonzero.tolist(),
     }
 
@@ -128,35 +154,50 @@ def aggregate_result(
     data_dir: Path,
     artifacts: ArtifactStore,
 ) -> dict[str, Any]:
+    classifies = _classifies(spec.base)
     curve = aggregate(
         [
             FoldPath(
                 np.asarray(r["alphas"]),
-                np.asarray(r["test_mse"]),
-                np.asarray(r["train_mse"]),
+                np.asarray(r["test_score"]),
+                np.asarray(r["train_score"]),
                 np.asarray(r["n_nonzero"]),
             )
             for r in fold_results
-        ]
+        ],
+        higher_is_better=classifies,
     )
     data = load_dataset(spec.base.dataset, data_dir)
     penalty, l1_ratio = _penalty(spec.base)
     alphas = descending(curve.alphas)
-    coefs, intercepts = path_coefficients(
-        penalty, data.X, data.y, alphas, l1_ratio=l1_ratio, **_tuning(spec.base)
-    )
+    names = data.feature_names
+    if classifies:
+        models = logistic_fits(
+            penalty, data.X, data.y, alphas, l1_ratio=l1_ratio, **_tuning(spec.base)
+        )
+        coefs = np.column_stack([m.coef_.ravel() for m in models])  # classes x features, flat
+        intercepts = np.array([m.intercept_[0] for m in models])
+        if models[0].coef_.shape[0] > 1:
+            labels = data.target_names or [str(c) for c in models[0].classes_]
+            names = [f"{label}:{name}" for label in labels for name in data.feature_names]
+    else:
+        coefs, intercepts = path_coefficients(
+            penalty, data.X, data.y, alphas, l1_ratio=l1_ratio, **_tuning(spec.base)
+        )
     n_nonzero = np.count_nonzero(coefs, axis=0)
+    metric = "accuracy" if classifies else "mse"
     files = {
         "coefficient_path.png": render_coefficient_path(
-            alphas, coefs, data.feature_names, curve.best, curve.best_1se
+            alphas, coefs, names, curve.best, curve.best_1se
         ),
         "validation_curve.png": render_validation_curve(
             alphas,
-            train=curve.mean_train_mse,
-            mean=curve.mean_mse,
-            std=curve.std_mse,
+            train=curve.mean_train,
+            mean=curve.mean,
+            std=curve.std,
             best=curve.best,
             best_1se=curve.best_1se,
+            metric=metric,
         ),
         "nonzero.png": render_nonzero(alphas, n_nonzero, curve.best, curve.best_1se),
     }
@@ -168,16 +209,17 @@ def aggregate_result(
     # A SweepResult without sweep_id and artifacts, which the API adds when it serves it.
     return {
         "values": alphas.tolist(),
+        "metric": metric,
         "cv": {
-            "mean": curve.mean_mse.tolist(),
-            "std": curve.std_mse.tolist(),
-            "per_fold": curve.per_fold_mse.tolist(),
+            "mean": curve.mean.tolist(),
+            "std": curve.std.tolist(),
+            "per_fold": curve.per_fold.tolist(),
         },
-        "train_mean": curve.mean_train_mse.tolist(),
+        "train_mean": curve.mean_train.tolist(),
         "best": {"alpha": curve.best},
         "best_1se": {"alpha": curve.best_1se},
         "path": {
-            "feature_names": data.feature_names,
+            "feature_names": names,
             "coef": coefs.T.tolist(),
             "intercept": np.atleast_1d(intercepts).tolist(),
             "n_nonzero": n_nonzero.tolist(),
