@@ -38,9 +38,9 @@ class Values(BaseModel):
     values: list[float] = Field(min_length=2, max_length=1000)
 
     @model_validator(mode="after")
-    def _positive(self) -> Values:
-        if any(not v > 0 for v in self.values) or len(set(self.values)) != len(self.values):
-            raise ValueError("values must be distinct and above 0")
+    def _distinct(self) -> Values:
+        if any(not v >= 0 for v in self.values) or len(set(self.values)) != len(self.values):
+            raise ValueError("values must be distinct and not negative")
         return self
 
     def points(self) -> list[float]:
@@ -48,15 +48,22 @@ class Values(BaseModel):
 
 
 class SweepCreate(BaseModel):
-    """Sweep the strength ``alpha`` of ``base``'s penalty (l1, l2 or elastic_net on
-    linear or logistic regression): each fold computes the whole path, as one task."""
+    """Sweep one parameter of ``base``'s regularization, cross-validated, a task per fold:
+
+    - ``alpha``: the strength of the l1, l2 or elastic_net penalty of linear or logistic
+      regression; each fold computes the whole path;
+    - ``rate``: the dropout rate of an mlp or cnn; each fold trains a network per rate."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["sweep"] = "sweep"
     base: JobCreate
-    grid: dict[Literal["alpha"], LogSpace | Values]
+    grid: dict[Literal["alpha", "rate"], LogSpace | Values] = Field(min_length=1, max_length=1)
     cv: CVSettings = Field(default_factory=CVSettings)
+
+    @property
+    def parameter(self) -> Literal["alpha", "rate"]:
+        return next(iter(self.grid))
 
 
 SweepStatus = Literal["running", "succeeded", "failed", "cancelled"]
@@ -91,7 +98,7 @@ class CoefficientPath(BaseModel):
 
 class SweepResult(BaseModel):
     sweep_id: str
-    parameter: Literal["alpha"] = "alpha"
+    parameter: Literal["alpha", "rate"] = "alpha"
     values: list[float] = Field(description="The grid, strongest first.")
     metric: Literal["mse", "accuracy"] = Field(
         "mse", description="mse (lower is better) for regression, accuracy for classification."
@@ -103,7 +110,9 @@ class SweepResult(BaseModel):
         description="The strongest value whose mean CV error is within one standard error "
         "of the best's."
     )
-    path: CoefficientPath = Field(description="Fitted on every row, for each value.")
+    path: CoefficientPath | None = Field(
+        description="Linear models: the coefficients fitted on every row, for each value."
+    )
     artifacts: list[ArtifactRef]
 
 

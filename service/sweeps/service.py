@@ -29,10 +29,13 @@ def sweep_url(sweep_id: str) -> str:
 
 
 def check_sweep_spec(spec: SweepCreate) -> None:
-    """What this service can sweep now: the strength of a linear regression's penalty on a
-    built-in dataset, which each fold computes as one path."""
+    """What this service can sweep now, on built-in datasets: the alpha of a linear or
+    (binary) logistic regression's penalty, or the dropout rate of a network."""
     if spec.base.dataset.id is not None:
         raise SpecError(("base", "dataset", "id"), "sweeps take built-in datasets for now")
+    if spec.parameter == "rate":
+        _check_rate_sweep(spec)
+        return
     model = spec.base.model
     linear = isinstance(model, LinearRegressionSpec | LogisticRegressionSpec)
     if not linear or getattr(model, "engine", "sklearn") != "sklearn":
@@ -40,6 +43,8 @@ def check_sweep_spec(spec: SweepCreate) -> None:
             ("base", "model", "kind"),
             "sweeps compute paths for linear and logistic regression (engine sklearn) for now",
         )
+    if any(not v > 0 for v in spec.grid["alpha"].points()):
+        raise SpecError(("grid", "alpha"), "alphas must be above 0")
     penalties = [r for r in spec.base.regularizers if r.kind in {"l1", "l2", "elastic_net"}]
     if len(penalties) != 1:
         raise SpecError(
@@ -58,6 +63,19 @@ def check_sweep_spec(spec: SweepCreate) -> None:
                 f"logistic sweeps take binary targets for now; {dataset.name} has "
                 f"{classes} classes",
             )
+
+
+def _check_rate_sweep(spec: SweepCreate) -> None:
+    if spec.base.model.kind not in {"mlp", "cnn"}:
+        raise SpecError(("base", "model", "kind"), "a rate sweep varies a network's dropout")
+    if not any(r.kind == "dropout" for r in spec.base.regularizers):
+        raise SpecError(("base", "regularizers"), "a rate sweep needs a dropout regularizer")
+    if any(not 0 <= v < 1 for v in spec.grid["rate"].points()):
+        raise SpecError(("grid", "rate"), "dropout rates lie in [0, 1)")
+    try:
+        check_job_spec(spec.base)
+    except SpecError as exc:
+        raise SpecError(("base", *exc.loc[1:]), exc.message) from exc
 
 
 def submit_sweep(

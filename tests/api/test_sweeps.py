@@ -126,3 +126,30 @@ def test_an_l1_logistic_sweep_chooses_what_logistic_regression_cv_chooses(
     multiclass = {**body, "base": {**body["base"], "dataset": {"name": "iris"}}}
     refused = client.post("/v1/sweeps", json=multiclass)
     assert refused.status_code == 422 and "binary" in refused.json()["detail"][0]["msg"]
+
+
+def test_a_dropout_rate_sweep_on_digits(client: TestClient, settings: Settings) -> None:
+    body = {
+        "base": {
+            "dataset": {"name": "digits"},
+            "model": {"kind": "mlp", "hidden": [32]},
+            "regularizers": [{"kind": "dropout", "rate": 0.5}],
+            "training": {"epochs": 5, "optimizer": "adam", "lr": 0.01},
+        },
+        "grid": {"rate": {"values": [0.0, 0.25, 0.5]}},
+        "cv": {"folds": 3},
+    }
+    response = client.post("/v1/sweeps", json=body)
+    assert response.status_code == 202, response.text
+    sweep_id = response.json()["id"]
+    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 3
+    result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
+    assert (result["parameter"], result["metric"], result["path"]) == ("rate", "accuracy", None)
+    assert result["values"] == [0.5, 0.25, 0.0]  # strongest first
+    assert all(0.3 < score <= 1 for score in result["cv"]["mean"])  # chance is 0.1
+    assert len(result["cv"]["per_fold"]) == 3 and set(result["best"]) == {"rate"}
+    (curve,) = result["artifacts"]
+    assert curve["name"] == "validation_curve.png"
+    assert client.get(curve["url"]).content[:4] == b"\x89PNG"
+    no_dropout = {**body, "base": {**body["base"], "regularizers": []}}
+    assert client.post("/v1/sweeps", json=no_dropout).status_code == 422

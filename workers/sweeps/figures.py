@@ -11,10 +11,16 @@ from workers.plots import BASELINE, REGULARIZED, png
 MAX_LINES = 30
 
 
-def _mark(ax: Axes, best: float, best_1se: float) -> None:
-    ax.axvline(best, color="black", linestyle="--", linewidth=1, label=f"best alpha={best:.3g}")
+def _mark(ax: Axes, best: float, best_1se: float, parameter: str = "alpha") -> None:
     ax.axvline(
-        best_1se, color="grey", linestyle=":", linewidth=1.5, label=f"1-SE alpha={best_1se:.3g}"
+        best, color="black", linestyle="--", linewidth=1, label=f"best {parameter}={best:.3g}"
+    )
+    ax.axvline(
+        best_1se,
+        color="grey",
+        linestyle=":",
+        linewidth=1.5,
+        label=f"1-SE {parameter}={best_1se:.3g}",
     )
 
 
@@ -47,16 +53,18 @@ def render_validation_curve(
     best: float,
     best_1se: float,
     metric: str = "mse",
+    parameter: str = "alpha",
 ) -> bytes:
-    """Train and cross-validated score against alpha, with a ±1 std band."""
+    """Train and cross-validated score against the parameter, with a ±1 std band."""
     figure = Figure(figsize=(8, 5), layout="constrained")
     ax = figure.subplots()
     ax.plot(alphas, train, color=BASELINE, label=f"train {metric}")
     ax.plot(alphas, mean, color=REGULARIZED, label=f"CV {metric} (mean)")
     ax.fill_between(alphas, mean - std, mean + std, color=REGULARIZED, alpha=0.2, label="±1 std")
-    ax.set_xscale("log")
-    _mark(ax, best, best_1se)
-    ax.set_xlabel("alpha (log scale)")
+    if parameter == "alpha":
+        ax.set_xscale("log")
+    _mark(ax, best, best_1se, parameter)
+    ax.set_xlabel("alpha (log scale)" if parameter == "alpha" else f"dropout {parameter}")
     ax.set_ylabel("mean squared error" if metric == "mse" else metric)
     ax.set_title("Validation curve")
     ax.legend(fontsize=8)

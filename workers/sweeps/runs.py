@@ -14,6 +14,7 @@ from api_schemas import JobCreate, LinearRegressionSpec, LogisticRegressionSpec
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from service.artifacts import ArtifactStore
+from service.datasets.catalog import BUILTIN_DATASETS
 from service.sweeps.store import SweepStore
 from workers.datasets import load_dataset
 from workers.sweeps.comparisons import aggregate_comparison, run_comparison_fold
@@ -22,6 +23,7 @@ from workers.sweeps.figures import (
     render_nonzero,
     render_validation_curve,
 )
+from workers.sweeps.networks import run_rate_fold
 from workers.sweeps.paths import (
     FoldPath,
     aggregate,
@@ -70,7 +72,10 @@ def run_fold(spec: dict[str, Any], fold: int, data_dir: Path) -> dict[str, Any]:
     """One fold of a sweep (the whole path) or of a comparison (every configuration)."""
     if spec.get("kind") == "comparison":
         return run_comparison_fold(ComparisonCreate.model_validate(spec), fold, data_dir)
-    return run_path_fold(SweepCreate.model_validate(spec), fold, data_dir)
+    sweep = SweepCreate.model_validate(spec)
+    if sweep.parameter == "rate":
+        return run_rate_fold(sweep, fold, data_dir)
+    return run_path_fold(sweep, fold, data_dir)
 
 
 def run_path_fold(sweep: SweepCreate, fold: int, data_dir: Path) -> dict[str, Any]:
@@ -141,10 +146,75 @@ def finish_sweep(
         log.info("comparison %s succeeded: %s", sweep_id, summary["recommendation"])
         return "succeeded"
     spec = SweepCreate.model_validate(row.spec)
-    result = aggregate_result(spec, sweep_id, results, data_dir, artifacts)
+    if spec.parameter == "rate":
+        result = aggregate_rates(spec, sweep_id, results, artifacts)
+    else:
+        result = aggregate_result(spec, sweep_id, results, data_dir, artifacts)
     sweeps.finish(sweep_id, "succeeded", result=result)
     log.info("sweep %s succeeded: best alpha %s", sweep_id, result["best"])
     return "succeeded"
+
+
+def _curve(fold_results: list[dict[str, Any]], higher_is_better: bool) -> Any:
+    return aggregate(
+        [
+            FoldPath(
+                np.asarray(r["alphas"]),
+                np.asarray(r["test_score"]),
+                np.asarray(r["train_score"]),
+                np.asarray(r["n_nonzero"]),
+            )
+            for r in fold_results
+        ],
+        higher_is_better=higher_is_better,
+    )
+
+
+def _store_figures(
+    artifacts: ArtifactStore, sweep_id: str, files: dict[str, bytes]
+) -> list[dict[str, Any]]:
+    stored = []
+    for name, data_bytes in files.items():
+        key = f"sweeps/{sweep_id}/{name}"
+        artifacts.put(key, data_bytes)
+        stored.append({"name": name, "media_type": PNG, "key": key, "size": len(data_bytes)})
+    return stored
+
+
+def aggregate_rates(
+    spec: SweepCreate, sweep_id: str, fold_results: list[dict[str, Any]], artifacts: ArtifactStore
+) -> dict[str, Any]:
+    """CV score per dropout rate, the best rate and the strongest within 1 SE."""
+    classifies = spec.base.model.kind == "cnn" or (
+        BUILTIN_DATASETS[spec.base.dataset.name or ""].task == "classification"
+    )
+    curve = _curve(fold_results, higher_is_better=classifies)
+    metric = "accuracy" if classifies else "mse"
+    figure = render_validation_curve(
+        curve.alphas,
+        train=curve.mean_train,
+        mean=curve.mean,
+        std=curve.std,
+        best=curve.best,
+        best_1se=curve.best_1se,
+        metric=metric,
+        parameter="rate",
+    )
+    return {
+        "parameter": "rate",
+        "values": curve.alphas.tolist(),
+        "metric": metric,
+        "cv": {
+            "mean": curve.mean.tolist(),
+            "std": curve.std.tolist(),
+            "per_fold": curve.per_fold.tolist(),
+        },
+        "train_mean": curve.mean_train.tolist(),
+        "best": {"rate": curve.best},
+        "best_1se": {"rate": curve.best_1se},
+        "path": None,
+        "files": _store_figures(artifacts, sweep_id, {"validation_curve.png": figure}),
+    }
 
 
 def aggregate_result(
@@ -155,18 +225,7 @@ def aggregate_result(
     artifacts: ArtifactStore,
 ) -> dict[str, Any]:
     classifies = _classifies(spec.base)
-    curve = aggregate(
-        [
-            FoldPath(
-                np.asarray(r["alphas"]),
-                np.asarray(r["test_score"]),
-                np.asarray(r["train_score"]),
-                np.asarray(r["n_nonzero"]),
-            )
-            for r in fold_results
-        ],
-        higher_is_better=classifies,
-    )
+    curve = _curve(fold_results, higher_is_better=classifies)
     data = load_dataset(spec.base.dataset, data_dir)
     penalty, l1_ratio = _penalty(spec.base)
     alphas = descending(curve.alphas)
@@ -201,11 +260,7 @@ def aggregate_result(
         ),
         "nonzero.png": render_nonzero(alphas, n_nonzero, curve.best, curve.best_1se),
     }
-    stored = []
-    for name, data_bytes in files.items():
-        key = f"sweeps/{sweep_id}/{name}"
-        artifacts.put(key, data_bytes)
-        stored.append({"name": name, "media_type": PNG, "key": key, "size": len(data_bytes)})
+    stored = _store_figures(artifacts, sweep_id, files)
     # A SweepResult without sweep_id and artifacts, which the API adds when it serves it.
     return {
         "values": alphas.tolist(),
