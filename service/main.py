@@ -16,7 +16,7 @@ from service.artifacts import artifact_store_from_settings
 from service.config import Settings
 from service.datasets.store import DatasetStore
 from service.db import make_engine
-from service.jobs.service import Queues, TimeLimits
+from service.jobs.policy import Queues, TimeLimits
 from service.jobs.store import JobStore
 from service.sweeps.store import SweepStore
 from service.task_queue import make_celery

@@ -12,7 +12,7 @@ from service.api.auth import ApiKeys
 from service.artifacts import ArtifactStore
 from service.config import Settings
 from service.datasets.store import DatasetStore
-from service.jobs.service import Queues, TimeLimits
+from service.jobs.policy import Queues, TimeLimits
 from service.jobs.store import JobStore
 from service.sweeps.store import SweepStore
 from service.task_queue import publish_job

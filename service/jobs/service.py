@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import BinaryIO
 
 from sqlalchemy.exc import IntegrityError
@@ -26,8 +25,9 @@ from api_schemas import (
 from service.artifacts import ArtifactStore
 from service.datasets.store import DatasetStore
 from service.jobs.pagination import encode_cursor
+from service.jobs.policy import Queues, TimeLimits
 from service.jobs.store import JobActiveError, JobFinishedError, JobStore
-from service.jobs.validation import SpecError, check_job_spec, uses_torch
+from service.jobs.validation import check_job_spec
 from service.tables import Job
 
 log = logging.getLogger(__name__)
@@ -45,34 +45,6 @@ class JobStateError(RuntimeError):
 
 class IdempotencyConflictError(RuntimeError):
     pass
-
-
-@dataclass(frozen=True)
-class Queues:
-    default: str
-    gpu: str
-
-    def for_spec(self, spec: JobCreate) -> str:
-        """CUDA jobs go to the GPU workers' queue; everything else to the default one."""
-        wants_gpu = (
-            uses_torch(spec) and spec.training is not None and spec.training.device == "cuda"
-        )
-        return self.gpu if wants_gpu else self.default
-
-
-@dataclass(frozen=True)
-class TimeLimits:
-    default_seconds: int
-    max_seconds: int
-
-    def resolve(self, spec: JobCreate) -> int:
-        if spec.max_seconds is None:
-            return self.default_seconds
-        if spec.max_seconds > self.max_seconds:
-            raise SpecError(
-                ("max_seconds",), f"max_seconds may be at most {self.max_seconds} on this server"
-            )
-        return spec.max_seconds
 
 
 def job_url(job_id: str) -> str:

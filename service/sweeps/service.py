@@ -9,7 +9,8 @@ from api_schemas.comparisons import ComparisonCreate, ComparisonResult
 from api_schemas.sweeps import SweepCreate, SweepRead, SweepResult
 from service.artifacts import ArtifactStore
 from service.datasets.catalog import BUILTIN_DATASETS
-from service.jobs.service import Publisher, Queues, TimeLimits, publish_created
+from service.jobs.policy import Queues, TimeLimits
+from service.jobs.service import Publisher, publish_created
 from service.jobs.store import JobFinishedError, JobStore
 from service.jobs.validation import SpecError, check_job_spec
 from service.sweeps.store import SweepStore

@@ -170,6 +170,23 @@ def _curve(fold_results: list[dict[str, Any]], higher_is_better: bool) -> Any:
     )
 
 
+def _curve_fields(curve: Any, parameter: str, metric: str) -> dict[str, Any]:
+    """The parts of a SweepResult that every kind of sweep has."""
+    return {
+        "parameter": parameter,
+        "values": curve.alphas.tolist(),
+        "metric": metric,
+        "cv": {
+            "mean": curve.mean.tolist(),
+            "std": curve.std.tolist(),
+            "per_fold": curve.per_fold.tolist(),
+        },
+        "train_mean": curve.mean_train.tolist(),
+        "best": {parameter: curve.best},
+        "best_1se": {parameter: curve.best_1se},
+    }
+
+
 def _store_figures(
     artifacts: ArtifactStore, sweep_id: str, files: dict[str, bytes]
 ) -> list[dict[str, Any]]:
@@ -201,17 +218,7 @@ def aggregate_rates(
         parameter="rate",
     )
     return {
-        "parameter": "rate",
-        "values": curve.alphas.tolist(),
-        "metric": metric,
-        "cv": {
-            "mean": curve.mean.tolist(),
-            "std": curve.std.tolist(),
-            "per_fold": curve.per_fold.tolist(),
-        },
-        "train_mean": curve.mean_train.tolist(),
-        "best": {"rate": curve.best},
-        "best_1se": {"rate": curve.best_1se},
+        **_curve_fields(curve, "rate", metric),
         "path": None,
         "files": _store_figures(artifacts, sweep_id, {"validation_curve.png": figure}),
     }
@@ -263,16 +270,7 @@ def aggregate_result(
     stored = _store_figures(artifacts, sweep_id, files)
     # A SweepResult without sweep_id and artifacts, which the API adds when it serves it.
     return {
-        "values": alphas.tolist(),
-        "metric": metric,
-        "cv": {
-            "mean": curve.mean.tolist(),
-            "std": curve.std.tolist(),
-            "per_fold": curve.per_fold.tolist(),
-        },
-        "train_mean": curve.mean_train.tolist(),
-        "best": {"alpha": curve.best},
-        "best_1se": {"alpha": curve.best_1se},
+        **_curve_fields(curve, "alpha", metric),
         "path": {
             "feature_names": names,
             "coef": coefs.T.tolist(),
