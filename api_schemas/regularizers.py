@@ -106,3 +106,6 @@ Regularizer = Annotated[
 
 #: Kinds that are a penalty on the weights; a linear model takes at most one.
 PENALTY_KINDS: frozenset[str] = frozenset({"l1", "l2", "elastic_net"})
+
+#: Kinds with an ``alpha``: what an alpha sweep of a network varies (one per network).
+STRENGTH_KINDS: frozenset[str] = PENALTY_KINDS | {"weight_decay"}

@@ -47,23 +47,36 @@ class Values(BaseModel):
         return list(self.values)
 
 
+GridParameter = Literal["alpha", "l1_ratio", "rate"]
+
+
 class SweepCreate(BaseModel):
-    """Sweep one parameter of ``base``'s regularization, cross-validated, a task per fold:
+    """Sweep a parameter of ``base``'s regularization, cross-validated, a task per fold:
 
     - ``alpha``: the strength of the l1, l2 or elastic_net penalty of linear or logistic
-      regression; each fold computes the whole path;
+      regression (each fold computes the whole path), or of a network's weight_decay, l1,
+      l2 or elastic_net term (each fold trains a network per value);
+    - ``alpha`` and ``l1_ratio`` together: an elastic_net path for each l1_ratio, the pair
+      chosen as ElasticNetCV chooses it;
     - ``rate``: the dropout rate of an mlp or cnn; each fold trains a network per rate."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["sweep"] = "sweep"
     base: JobCreate
-    grid: dict[Literal["alpha", "rate"], LogSpace | Values] = Field(min_length=1, max_length=1)
+    grid: dict[GridParameter, LogSpace | Values] = Field(min_length=1, max_length=2)
     cv: CVSettings = Field(default_factory=CVSettings)
 
     @property
     def parameter(self) -> Literal["alpha", "rate"]:
-        return next(iter(self.grid))
+        """The parameter along each curve (``l1_ratio`` picks among curves)."""
+        return "rate" if "rate" in self.grid else "alpha"
+
+    @property
+    def l1_ratios(self) -> list[float] | None:
+        """The l1_ratio values in the order given, or None when the grid has none."""
+        grid = self.grid.get("l1_ratio")
+        return None if grid is None else grid.points()
 
 
 SweepStatus = Literal["running", "succeeded", "failed", "cancelled"]
@@ -96,6 +109,15 @@ class CoefficientPath(BaseModel):
     n_nonzero: list[int]
 
 
+class L1RatioCurve(BaseModel):
+    """One l1_ratio's cross-validated curve over the alpha grid."""
+
+    l1_ratio: float
+    cv: CVScores
+    train_mean: list[float]
+    best_alpha: float = Field(description="The alpha with the best mean CV score at this ratio.")
+
+
 class SweepResult(BaseModel):
     sweep_id: str
     parameter: Literal["alpha", "rate"] = "alpha"
@@ -105,13 +127,22 @@ class SweepResult(BaseModel):
     )
     cv: CVScores
     train_mean: list[float]
-    best: dict[str, float]
+    best: dict[str, float] = Field(
+        description='The value with the best mean CV score, e.g. {"alpha": 0.0123}; with an '
+        "l1_ratio grid, the best pair."
+    )
     best_1se: dict[str, float] = Field(
-        description="The strongest value whose mean CV error is within one standard error "
-        "of the best's."
+        description="The strongest value whose mean CV score is within one standard error "
+        "of the best's (with an l1_ratio grid: the strongest alpha at the best l1_ratio)."
     )
     path: CoefficientPath | None = Field(
-        description="Linear models: the coefficients fitted on every row, for each value."
+        description="Linear models: the coefficients fitted on every row, for each value "
+        "(at the best l1_ratio)."
+    )
+    by_l1_ratio: list[L1RatioCurve] | None = Field(
+        None,
+        description="With an l1_ratio grid, each ratio's curve (cv, train_mean and the "
+        "fields above are the best ratio's).",
     )
     artifacts: list[ArtifactRef]
 

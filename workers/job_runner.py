@@ -23,7 +23,6 @@ from service.jobs.validation import SpecError, check_job_spec
 from service.sweeps.store import SweepStore
 from workers.callbacks import (
     CallbackList,
-    Step,
     StopTrainingError,
     StoreCheckpoint,
     TimeLimit,
@@ -107,8 +106,7 @@ def run_sweep_fold(ctx: WorkerContext, job: ClaimedJob, callbacks: CallbackList)
         return _fail(ctx, job, "invalid_spec", f"sweep {job.sweep_id} is gone")
     with Heartbeat(ctx.attempts, job.id, job.attempt, ctx.settings.heartbeat_seconds):
         try:
-            result = run_fold(sweep.spec, job.fold, ctx.settings.data_dir)
-            callbacks.on_step_end(Step(1, 1, f"fold {job.fold}", "fold", {"fold": job.fold}))
+            result = run_fold(sweep.spec, job.fold, ctx.settings.data_dir, callbacks)
         except StopTrainingError as stop:
             outcome = _stopped(ctx, job, stop)
         except Exception as exc:

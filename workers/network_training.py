@@ -45,11 +45,11 @@ def has_baseline(spec: JobCreate) -> bool:
 class EpochRows:
     """Each finished epoch becomes a job step (a history row, a checkpoint)."""
 
-    def __init__(self, progress: Progress, kind: str) -> None:
-        self.progress, self.kind = progress, kind
+    def __init__(self, progress: Progress, kind: str, label: str = "") -> None:
+        self.progress, self.kind, self.label = progress, kind, label
 
     def on_epoch_end(self, trainer: NetworkTrainer, epoch: int, metrics: dict[str, Any]) -> None:
-        self.progress.done(f"epoch {epoch}", self.kind, **metrics)
+        self.progress.done(f"{self.label}epoch {epoch}", self.kind, **metrics)
 
     def on_fit_end(self, trainer: NetworkTrainer) -> None:
         pass

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO
 
-from api_schemas import ArtifactRef, JobError, LinearRegressionSpec, LogisticRegressionSpec
+from api_schemas import (
+    NETWORK_KINDS,
+    PENALTY_KINDS,
+    STRENGTH_KINDS,
+    ArtifactRef,
+    JobCreate,
+    JobError,
+    LinearRegressionSpec,
+    LogisticRegressionSpec,
+)
 from api_schemas.comparisons import ComparisonCreate, ComparisonResult
 from api_schemas.sweeps import SweepCreate, SweepRead, SweepResult
 from service.artifacts import ArtifactStore
@@ -30,13 +39,16 @@ def sweep_url(sweep_id: str) -> str:
 
 
 def check_sweep_spec(spec: SweepCreate) -> None:
-    """What this service can sweep now, on built-in datasets: the alpha of a linear or
-    (binary) logistic regression's penalty, or the dropout rate of a network."""
+    """What this service can sweep now, on built-in datasets: the alpha (and l1_ratio) of a
+    linear or (binary) logistic regression's penalty, or the dropout rate of a network."""
     if spec.base.dataset.id is not None:
         raise SpecError(("base", "dataset", "id"), "sweeps take built-in datasets for now")
-    if spec.parameter == "rate":
-        _check_rate_sweep(spec)
+    _check_grid_shape(spec)
+    if spec.base.model.kind in NETWORK_KINDS:
+        _check_network_sweep(spec)
         return
+    if spec.parameter == "rate":
+        raise SpecError(("base", "model", "kind"), "a rate sweep varies a network's dropout")
     model = spec.base.model
     linear = isinstance(model, LinearRegressionSpec | LogisticRegressionSpec)
     if not linear or getattr(model, "engine", "sklearn") != "sklearn":
@@ -46,15 +58,16 @@ def check_sweep_spec(spec: SweepCreate) -> None:
         )
     if any(not v > 0 for v in spec.grid["alpha"].points()):
         raise SpecError(("grid", "alpha"), "alphas must be above 0")
-    penalties = [r for r in spec.base.regularizers if r.kind in {"l1", "l2", "elastic_net"}]
+    penalties = [r for r in spec.base.regularizers if r.kind in PENALTY_KINDS]
     if len(penalties) != 1:
         raise SpecError(
             ("base", "regularizers"), "a sweep varies the alpha of one l1, l2 or elastic_net"
         )
-    try:
-        check_job_spec(spec.base)
-    except SpecError as exc:
-        raise SpecError(("base", *exc.loc[1:]), exc.message) from exc
+    if spec.l1_ratios is not None and penalties[0].kind != "elastic_net":
+        raise SpecError(
+            ("base", "regularizers"), "an l1_ratio grid varies the mix of an elastic_net"
+        )
+    _check_base(spec.base)
     if isinstance(model, LogisticRegressionSpec):
         dataset = BUILTIN_DATASETS[spec.base.dataset.name or ""]
         classes = dataset.shape(dataset.resolve_params(spec.base.dataset.params)).classes
@@ -66,17 +79,47 @@ def check_sweep_spec(spec: SweepCreate) -> None:
             )
 
 
-def _check_rate_sweep(spec: SweepCreate) -> None:
-    if spec.base.model.kind not in {"mlp", "cnn"}:
-        raise SpecError(("base", "model", "kind"), "a rate sweep varies a network's dropout")
-    if not any(r.kind == "dropout" for r in spec.base.regularizers):
-        raise SpecError(("base", "regularizers"), "a rate sweep needs a dropout regularizer")
-    if any(not 0 <= v < 1 for v in spec.grid["rate"].points()):
-        raise SpecError(("grid", "rate"), "dropout rates lie in [0, 1)")
+def _check_grid_shape(spec: SweepCreate) -> None:
+    """One parameter, or alpha with l1_ratio (a path over alpha for each l1_ratio)."""
+    keys = set(spec.grid)
+    if "l1_ratio" in keys and "alpha" not in keys:
+        raise SpecError(
+            ("grid", "alpha"), "an l1_ratio grid needs an alpha grid: each ratio gets a path"
+        )
+    if "rate" in keys and len(keys) > 1:
+        raise SpecError(("grid",), "a rate grid goes alone; alpha pairs only with l1_ratio")
+    if spec.l1_ratios is not None and any(not 0 <= v <= 1 for v in spec.l1_ratios):
+        raise SpecError(("grid", "l1_ratio"), "l1_ratio values lie in [0, 1]")
+
+
+def _check_base(base: JobCreate) -> None:
     try:
-        check_job_spec(spec.base)
+        check_job_spec(base)
     except SpecError as exc:
         raise SpecError(("base", *exc.loc[1:]), exc.message) from exc
+
+
+def _check_network_sweep(spec: SweepCreate) -> None:
+    """A network's dropout rate, or the alpha of its one weight_decay, l1, l2 or
+    elastic_net."""
+    if spec.l1_ratios is not None:
+        raise SpecError(("grid", "l1_ratio"), "l1_ratio grids are for linear and logistic models")
+    if spec.parameter == "rate":
+        if not any(r.kind == "dropout" for r in spec.base.regularizers):
+            raise SpecError(("base", "regularizers"), "a rate sweep needs a dropout regularizer")
+        if any(not 0 <= v < 1 for v in spec.grid["rate"].points()):
+            raise SpecError(("grid", "rate"), "dropout rates lie in [0, 1)")
+    else:
+        strengths = [r.kind for r in spec.base.regularizers if r.kind in STRENGTH_KINDS]
+        if len(strengths) != 1:
+            raise SpecError(
+                ("base", "regularizers"),
+                "an alpha sweep of a network varies one weight_decay, l1, l2 or elastic_net; "
+                f"this base has {len(strengths)}",
+            )
+        if any(not v > 0 for v in spec.grid["alpha"].points()):
+            raise SpecError(("grid", "alpha"), "alphas must be above 0")
+    _check_base(spec.base)
 
 
 def submit_sweep(
@@ -158,18 +201,15 @@ def comparison_url(comparison_id: str) -> str:
 
 
 def check_comparison_spec(spec: ComparisonCreate) -> None:
-    """Linear and logistic regression (scikit-learn) on a built-in dataset; each
-    configuration must be a valid job on the base."""
+    """Linear and logistic regression (scikit-learn) or a network on a built-in dataset;
+    each configuration must be a valid job on the base."""
     if spec.base.dataset.id is not None:
         raise SpecError(("base", "dataset", "id"), "comparisons take built-in datasets for now")
     model = spec.base.model
-    if (
-        not isinstance(model, LinearRegressionSpec | LogisticRegressionSpec)
-        or model.engine != "sklearn"
-    ):
+    linear = isinstance(model, LinearRegressionSpec | LogisticRegressionSpec)
+    if linear and getattr(model, "engine", "sklearn") != "sklearn":
         raise SpecError(
-            ("base", "model", "kind"),
-            "comparisons run linear_regression or logistic_regression (engine sklearn) for now",
+            ("base", "model", "engine"), "comparisons of linear models run on engine sklearn"
         )
     if spec.base.regularizers:
         raise SpecError(("base", "regularizers"), "put regularizers in the configurations")

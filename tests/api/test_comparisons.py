@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 
 from service.config import Settings
@@ -76,3 +78,59 @@ def test_configurations_are_checked_against_the_model(client: TestClient) -> Non
     ]
     same_names = {**COMPARISON, "configurations": [{"name": "a"}, {"name": "a"}]}
     assert client.post("/v1/comparisons", json=same_names).status_code == 422
+
+
+def test_network_configurations_compared_on_the_same_folds(
+    client: TestClient, settings: Settings
+) -> None:
+    body = {
+        "base": {
+            "dataset": {"name": "digits"},
+            "model": {"kind": "mlp", "hidden": [32]},
+            "training": {"epochs": 4, "optimizer": "adam", "lr": 0.01},
+        },
+        "configurations": [
+            {"name": "none"},
+            {"name": "dropout", "regularizers": [{"kind": "dropout", "rate": 0.3}]},
+            {"name": "weight_decay", "regularizers": [{"kind": "weight_decay", "alpha": 1e-3}]},
+            {
+                "name": "dropout+early_stopping",
+                "regularizers": [
+                    {"kind": "dropout", "rate": 0.3},
+                    {"kind": "early_stopping", "patience": 1},
+                ],
+            },
+            {
+                "name": "augmentation",
+                "regularizers": [{"kind": "data_augmentation", "noise_std": 0.5}],
+            },
+            {"name": "batch_norm", "regularizers": [{"kind": "batch_norm"}]},
+        ],
+        "cv": {"folds": 3, "seed": 0},
+    }
+    response = client.post("/v1/comparisons", json=body)
+    assert response.status_code == 202, response.text
+    comparison_id = response.json()["id"]
+    assert run_folds(settings, comparison_id) == [Outcome.succeeded] * 3
+    result = client.get(f"/v1/comparisons/{comparison_id}/result").json()
+    assert (result["metric"], result["higher_is_better"], result["baseline"]) == (
+        "accuracy",
+        True,
+        "none",
+    )
+    board = result["leaderboard"]
+    assert {row["name"] for row in board} == {c["name"] for c in body["configurations"]}
+    assert [row["mean"] for row in board] == sorted((row["mean"] for row in board), reverse=True)
+    assert all(0.8 < row["mean"] <= 1 and len(row["per_fold"]) == 3 for row in board)
+    for row in board:  # the differences are paired: per fold, against the same rows
+        if row["name"] != "none":
+            none = next(r for r in board if r["name"] == "none")
+            gains = np.subtract(row["per_fold"], none["per_fold"])
+            assert row["difference"] == pytest.approx(gains.mean())
+    assert result["recommendation"].split()[0] in {"Use", "Keep", *(r["name"] for r in board)}
+    torch_linear = {
+        **COMPARISON,
+        "base": {**COMPARISON["base"], "model": {"kind": "linear_regression", "engine": "torch"}},
+    }
+    refused = client.post("/v1/comparisons", json=torch_linear).json()["detail"][0]
+    assert refused["loc"] == ["body", "base", "model", "engine"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sklearn.datasets import load_diabetes
-from sklearn.linear_model import LassoCV
+from sklearn.linear_model import ElasticNet, ElasticNetCV, LassoCV
 from sklearn.model_selection import KFold
 
 from service.config import Settings
@@ -56,6 +56,67 @@ def test_a_lasso_sweep_equals_lasso_cv(client: TestClient, settings: Settings) -
         assert picture.status_code == 200 and picture.content[:4] == b"\x89PNG"
 
 
+def test_an_l1_ratio_grid_chooses_what_elastic_net_cv_chooses(
+    client: TestClient, settings: Settings
+) -> None:
+    body = {
+        **SWEEP,
+        "base": {**SWEEP["base"], "regularizers": [{"kind": "elastic_net", "alpha": 1.0}]},
+        "grid": {"alpha": {"logspace": [-4, 1, 20]}, "l1_ratio": {"values": [0.2, 0.9, 0.5]}},
+    }
+    sweep_id = client.post("/v1/sweeps", json=body).json()["id"]
+    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 5
+    result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
+
+    X, y = load_diabetes(return_X_y=True)
+    reference = ElasticNetCV(
+        alphas=np.logspace(-4, 1, 20),
+        l1_ratio=[0.2, 0.9, 0.5],
+        cv=KFold(5, shuffle=True, random_state=0),
+    ).fit(X, y)
+    assert result["best"] == {
+        "alpha": pytest.approx(reference.alpha_, rel=1e-12),
+        "l1_ratio": reference.l1_ratio_,
+    }
+    assert result["best_1se"]["l1_ratio"] == reference.l1_ratio_
+    curves = result["by_l1_ratio"]
+    assert [c["l1_ratio"] for c in curves] == [0.2, 0.9, 0.5]
+    for curve, mse_path in zip(curves, reference.mse_path_, strict=True):
+        assert np.allclose(np.array(curve["cv"]["per_fold"]).T, mse_path, rtol=1e-6)
+    chosen = next(c for c in curves if c["l1_ratio"] == reference.l1_ratio_)
+    assert result["cv"] == chosen["cv"]
+    final = ElasticNet(alpha=result["values"][3], l1_ratio=reference.l1_ratio_).fit(X, y)
+    scale = np.abs(final.coef_).max()
+    assert np.allclose(result["path"]["coef"][3], final.coef_, atol=1e-3 * scale)
+
+
+@pytest.mark.parametrize(
+    ("grid", "loc"),
+    [
+        ({"l1_ratio": {"values": [0.2, 0.5]}}, ["body", "grid", "alpha"]),
+        (
+            {"alpha": {"values": [1, 2]}, "l1_ratio": {"values": [0.5, 2]}},
+            ["body", "grid", "l1_ratio"],
+        ),
+        ({"alpha": {"values": [1, 2]}, "rate": {"values": [0.1, 0.2]}}, ["body", "grid"]),
+    ],
+)
+def test_grids_that_do_not_fit_together_are_422(
+    client: TestClient, grid: dict[str, Any], loc: list[str]
+) -> None:
+    body = {
+        **SWEEP,
+        "base": {**SWEEP["base"], "regularizers": [{"kind": "elastic_net", "alpha": 1.0}]},
+        "grid": grid,
+    }
+    response = client.post("/v1/sweeps", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == loc
+    lasso = {**SWEEP, "grid": {"alpha": {"values": [1, 2]}, "l1_ratio": {"values": [0.2, 0.5]}}}
+    refused = client.post("/v1/sweeps", json=lasso).json()["detail"][0]
+    assert refused["loc"] == ["body", "base", "regularizers"] and "elastic_net" in refused["msg"]
+
+
 def test_cancelling_a_sweep_cancels_its_folds(client: TestClient, settings: Settings) -> None:
     sweep_id = client.post("/v1/sweeps", json=SWEEP).json()["id"]
     fold = SweepStore(WorkerContext.from_settings(settings).attempts.engine).folds(sweep_id)[0]
@@ -70,7 +131,10 @@ def test_cancelling_a_sweep_cancels_its_folds(client: TestClient, settings: Sett
 @pytest.mark.parametrize(
     ("change", "loc"),
     [
-        ({"model": {"kind": "mlp"}}, ["body", "base", "model", "kind"]),
+        (
+            {"model": {"kind": "linear_regression", "engine": "torch"}},
+            ["body", "base", "model", "kind"],
+        ),
         ({"regularizers": []}, ["body", "base", "regularizers"]),
         ({"dataset": {"name": "nope"}}, ["body", "base", "dataset", "name"]),
     ],
@@ -153,3 +217,52 @@ def test_a_dropout_rate_sweep_on_digits(client: TestClient, settings: Settings) 
     assert client.get(curve["url"]).content[:4] == b"\x89PNG"
     no_dropout = {**body, "base": {**body["base"], "regularizers": []}}
     assert client.post("/v1/sweeps", json=no_dropout).status_code == 422
+
+
+def test_a_weight_decay_sweep_trains_a_network_per_alpha(
+    client: TestClient, settings: Settings
+) -> None:
+    body = {
+        "base": {
+            "dataset": {"name": "digits"},
+            "model": {"kind": "mlp", "hidden": [32]},
+            "regularizers": [{"kind": "weight_decay", "alpha": 0.1}],
+            "training": {"epochs": 3, "optimizer": "adam", "lr": 0.01},
+        },
+        "grid": {"alpha": {"logspace": [-4, 2, 3]}},
+        "cv": {"folds": 3},
+    }
+    response = client.post("/v1/sweeps", json=body)
+    assert response.status_code == 202, response.text
+    sweep_id = response.json()["id"]
+    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 3
+    result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
+    assert (result["parameter"], result["metric"], result["path"]) == ("alpha", "accuracy", None)
+    assert result["values"] == pytest.approx([100, 0.1, 1e-4])
+    # lr * alpha = 1 zeroes every weight after each step (chance level); the weak
+    # decays learn the digits.
+    assert result["cv"]["mean"][0] < 0.3
+    assert min(result["cv"]["mean"][1:]) > 0.8
+    assert result["best"]["alpha"] < 100 and result["best_1se"]["alpha"] < 100
+
+    # Each epoch of each network was a checkpoint of its fold's job.
+    fold = SweepStore(WorkerContext.from_settings(settings).attempts.engine).folds(sweep_id)[0]
+    history = client.get(f"/v1/jobs/{fold.id}/history").json()
+    stages = [entry["data"]["stage"] for entry in history["items"]]
+    assert stages[:4] == [
+        "alpha=100: epoch 1",
+        "alpha=100: epoch 2",
+        "alpha=100: epoch 3",
+        "alpha=0.1: epoch 1",
+    ]
+    assert stages[-1] == "fold 0" and len(stages) == 3 * 3 + 1
+
+    two = {
+        **body["base"],
+        "regularizers": [*body["base"]["regularizers"], {"kind": "l2", "alpha": 1}],
+    }
+    refused = client.post("/v1/sweeps", json={**body, "base": two}).json()["detail"][0]
+    assert refused["loc"] == ["body", "base", "regularizers"] and "has 2" in refused["msg"]
+    ratios = {**body, "grid": {**body["grid"], "l1_ratio": {"values": [0.2, 0.5]}}}
+    refused = client.post("/v1/sweeps", json=ratios).json()["detail"][0]
+    assert refused["loc"] == ["body", "grid", "l1_ratio"]

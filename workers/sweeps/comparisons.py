@@ -3,18 +3,19 @@ differences against the unregularized baseline, and a recommendation."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 from scipy import stats
-from sklearn.model_selection import KFold, StratifiedKFold
 
+from api_schemas import NETWORK_KINDS
 from api_schemas.comparisons import ComparisonCreate
 from service.artifacts import ArtifactStore
-from workers.datasets import load_dataset
+from workers.callbacks import Progress
+from workers.datasets import Dataset
 from workers.plots import BASELINE, REGULARIZED, png
+from workers.sweeps.networks import fit_and_score, network_steps
 from workers.trainers.linear import SplitData, build_estimator, fit_and_report, penalty_of
 
 PNG = "image/png"
@@ -25,25 +26,36 @@ def metric_of(task: str) -> tuple[str, bool]:
     return ("accuracy", True) if task == "classification" else ("mse", False)
 
 
-def run_comparison_fold(spec: ComparisonCreate, fold: int, data_dir: Path) -> dict[str, Any]:
+def comparison_steps(spec: ComparisonCreate) -> int:
+    """An upper bound of a fold's steps: a network's epochs, or a fit, per configuration."""
+    if spec.base.model.kind in NETWORK_KINDS:
+        return network_steps(spec.base, len(spec.configurations))
+    return len(spec.configurations) + 1
+
+
+def run_comparison_fold(
+    spec: ComparisonCreate,
+    data: Dataset,
+    rows: tuple[np.ndarray, np.ndarray],
+    progress: Progress,
+) -> dict[str, Any]:
     """Each configuration fitted on the fold's training rows, scored on its held-out rows."""
-    data = load_dataset(spec.base.dataset, data_dir)
-    kind = StratifiedKFold if data.task == "classification" else KFold
-    splitter = kind(
-        spec.cv.folds,
-        shuffle=spec.cv.shuffle,
-        random_state=spec.cv.seed if spec.cv.shuffle else None,
-    )
-    train, test = list(splitter.split(data.X, data.y))[fold]
+    train, test = rows
     split = SplitData(data.X[train], data.y[train], data.X[test], data.y[test], data.feature_names)
     n_classes = len(np.unique(data.y)) if data.task == "classification" else 0
     metric, _ = metric_of(data.task)
     scores: dict[str, Any] = {}
     for configuration in spec.configurations:
         job = spec.base.model_copy(update={"regularizers": configuration.regularizers})
+        if job.model.kind in NETWORK_KINDS:
+            scores[configuration.name] = fit_and_score(
+                job, data, rows, progress, configuration.name
+            ).test
+            continue
         report = fit_and_report(build_estimator(job, penalty_of(job), n_classes), split)
         assert report.metrics.test is not None
         scores[configuration.name] = getattr(report.metrics.test, metric)
+        progress.done(configuration.name, "configuration", score=scores[configuration.name])
     return {"scores": scores, "metric": metric, "task": data.task}
 
 

@@ -54,10 +54,14 @@ def render_validation_curve(
     best_1se: float,
     metric: str = "mse",
     parameter: str = "alpha",
+    others: dict[str, np.ndarray] | None = None,
 ) -> bytes:
-    """Train and cross-validated score against the parameter, with a ±1 std band."""
+    """Train and cross-validated score against the parameter, with a ±1 std band; ``others``
+    are further mean CV curves (other l1_ratios), drawn thin behind."""
     figure = Figure(figsize=(8, 5), layout="constrained")
     ax = figure.subplots()
+    for label, other in (others or {}).items():
+        ax.plot(alphas, other, linewidth=0.8, alpha=0.6, linestyle="--", label=f"CV, {label}")
     ax.plot(alphas, train, color=BASELINE, label=f"train {metric}")
     ax.plot(alphas, mean, color=REGULARIZED, label=f"CV {metric} (mean)")
     ax.fill_between(alphas, mean - std, mean + std, color=REGULARIZED, alpha=0.2, label="±1 std")

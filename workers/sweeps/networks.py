@@ -1,47 +1,94 @@
-"""Dropout-rate sweeps: on each fold, one network per rate (strongest first)."""
+"""Networks in sweeps and comparisons: on each fold, one network per value (a dropout rate
+or a penalty's alpha, strongest first) or per configuration, each trained as a job trains
+it (on the fold's training rows less its validation rows, which early stopping watches)
+and scored on the fold's held-out rows. Every epoch is a checkpoint of the fold's job, so
+cancel, time limits and heartbeats reach inside a fold."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import KFold, StratifiedKFold
 
-from api_schemas import Dropout
+from api_schemas import STRENGTH_KINDS, Dropout, JobCreate, Regularizer, TrainingSpec
 from api_schemas.sweeps import SweepCreate
-from workers.datasets import load_dataset
+from workers.callbacks import Progress
+from workers.datasets import Dataset
+from workers.network_training import EpochRows, validation_split
+from workers.trainers.linear import SplitData
 from workers.trainers.network_config import NetworkConfig
 from workers.trainers.network_trainer import NetworkTrainer
 
 
-def run_rate_fold(sweep: SweepCreate, fold: int, data_dir: Path) -> dict[str, Any]:
-    """Accuracy (or MSE) of the base network at each dropout rate on one fold."""
-    data = load_dataset(sweep.base.dataset, data_dir)
+@dataclass(frozen=True)
+class FoldScores:
+    test: float  # accuracy for classification, MSE for regression
+    train: float  # on the rows the network was fitted on
+
+
+def with_value(base: JobCreate, parameter: str, value: float) -> JobCreate:
+    """``base`` with its dropout rate, or its one strength regularizer's alpha, set."""
+
+    def set_value(regularizer: Regularizer) -> Regularizer:
+        if parameter == "rate" and isinstance(regularizer, Dropout):
+            return regularizer.model_copy(update={"rate": value})
+        if parameter == "alpha" and regularizer.kind in STRENGTH_KINDS:
+            return regularizer.model_copy(update={"alpha": value})
+        return regularizer
+
+    regularizers = [set_value(r) for r in base.regularizers]
+    return base.model_copy(update={"regularizers": regularizers})
+
+
+def network_steps(spec: JobCreate, trainings: int) -> int:
+    """An upper bound of a fold's steps: every epoch of every network, and the fold."""
+    return trainings * (spec.training or TrainingSpec()).epochs + 1
+
+
+def fit_and_score(
+    spec: JobCreate,
+    data: Dataset,
+    rows: tuple[np.ndarray, np.ndarray],
+    progress: Progress,
+    label: str,
+) -> FoldScores:
+    """Train ``spec``'s network on the fold's training rows, score it on its held-out rows."""
+    train, test = rows
+    split = SplitData(data.X[train], data.y[train], data.X[test], data.y[test], data.feature_names)
+    training = spec.training or TrainingSpec()
+    X_fit, X_val, y_fit, y_val = validation_split(split, training, data.task)
+    trainer = NetworkTrainer(
+        NetworkConfig.from_spec(spec),
+        data.task,
+        data.image_shape,
+        [EpochRows(progress, "sweep_epoch", label=f"{label}: ")],
+    ).fit(X_fit, y_fit, X_val, y_val)
     classifies = data.task == "classification"
-    kind = StratifiedKFold if classifies else KFold
-    splitter = kind(
-        sweep.cv.folds,
-        shuffle=sweep.cv.shuffle,
-        random_state=sweep.cv.seed if sweep.cv.shuffle else None,
+    return FoldScores(
+        test=_score(trainer, data.X[test], data.y[test], classifies),
+        train=_score(trainer, X_fit, y_fit, classifies),
     )
-    train, test = list(splitter.split(data.X, data.y))[fold]
-    rates = sorted(sweep.grid["rate"].points(), reverse=True)  # strongest first
-    test_scores, train_scores = [], []
-    for rate in rates:
-        regularizers = [
-            Dropout(rate=rate) if isinstance(r, Dropout) else r for r in sweep.base.regularizers
-        ]
-        spec = sweep.base.model_copy(update={"regularizers": regularizers})
-        trainer = NetworkTrainer(NetworkConfig.from_spec(spec), data.task, data.image_shape)
-        trainer.fit(data.X[train], data.y[train])
-        test_scores.append(_score(trainer, data.X[test], data.y[test], classifies))
-        train_scores.append(_score(trainer, data.X[train], data.y[train], classifies))
+
+
+def run_network_fold(
+    sweep: SweepCreate, data: Dataset, rows: tuple[np.ndarray, np.ndarray], progress: Progress
+) -> dict[str, Any]:
+    """The CV score (accuracy or MSE) of the base network at each value on one fold."""
+    parameter = sweep.parameter
+    values = sorted(sweep.grid[parameter].points(), reverse=True)  # strongest first
+    scores = [
+        fit_and_score(
+            with_value(sweep.base, parameter, value), data, rows, progress, f"{parameter}={value:g}"
+        )
+        for value in values
+    ]
     return {
-        "alphas": rates,
-        "test_score": test_scores,
-        "train_score": train_scores,
-        "n_nonzero": [0] * len(rates),
+        "alphas": values,
+        "test_score": [s.test for s in scores],
+        "train_score": [s.train for s in scores],
+        "n_nonzero": [0] * len(values),
+        "task": data.task,
     }
 
 

@@ -218,3 +218,16 @@ def aggregate(folds: list[FoldPath], higher_is_better: bool = False) -> CVCurve:
         best=float(alphas[best]),
         best_1se=float(alphas[within[0]]),
     )
+
+
+def best_curve(curves: list[CVCurve], higher_is_better: bool = False) -> int:
+    """The index of the curve (an l1_ratio's) with the best best mean score; the first on
+    ties, as ElasticNetCV takes a later ratio only when it is strictly better."""
+    best = 0
+    for index, curve in enumerate(curves):
+        score, incumbent = curve.mean.max(), curves[best].mean.max()
+        if not higher_is_better:
+            score, incumbent = -curve.mean.min(), -curves[best].mean.min()
+        if score > incumbent:
+            best = index
+    return best

@@ -8,25 +8,27 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import KFold, StratifiedKFold
 
-from api_schemas import JobCreate, LinearRegressionSpec, LogisticRegressionSpec
+from api_schemas import NETWORK_KINDS, JobCreate, LinearRegressionSpec, LogisticRegressionSpec
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from service.artifacts import ArtifactStore
-from service.datasets.catalog import BUILTIN_DATASETS
 from service.sweeps.store import SweepStore
-from workers.datasets import load_dataset
-from workers.sweeps.comparisons import aggregate_comparison, run_comparison_fold
+from workers.callbacks import Progress, TrainingCallback
+from workers.datasets import Dataset, load_dataset
+from workers.sweeps.comparisons import aggregate_comparison, comparison_steps, run_comparison_fold
 from workers.sweeps.figures import (
     render_coefficient_path,
     render_nonzero,
     render_validation_curve,
 )
-from workers.sweeps.networks import run_rate_fold
+from workers.sweeps.folds import fold_rows
+from workers.sweeps.networks import network_steps, run_network_fold
 from workers.sweeps.paths import (
+    CVCurve,
     FoldPath,
     aggregate,
+    best_curve,
     descending,
     fold_path,
     logistic_fits,
@@ -68,45 +70,63 @@ def _classifies(spec: JobCreate) -> bool:
     return isinstance(spec.model, LogisticRegressionSpec)
 
 
-def run_fold(spec: dict[str, Any], fold: int, data_dir: Path) -> dict[str, Any]:
-    """One fold of a sweep (the whole path) or of a comparison (every configuration)."""
+def run_fold(
+    spec: dict[str, Any], fold: int, data_dir: Path, callbacks: TrainingCallback
+) -> dict[str, Any]:
+    """One fold of a sweep (the whole path, or a network per value) or of a comparison
+    (every configuration). Steps go to ``callbacks``, which may stop the fold."""
     if spec.get("kind") == "comparison":
-        return run_comparison_fold(ComparisonCreate.model_validate(spec), fold, data_dir)
-    sweep = SweepCreate.model_validate(spec)
-    if sweep.parameter == "rate":
-        return run_rate_fold(sweep, fold, data_dir)
-    return run_path_fold(sweep, fold, data_dir)
+        comparison = ComparisonCreate.model_validate(spec)
+        data = load_dataset(comparison.base.dataset, data_dir)
+        rows = fold_rows(data, comparison.cv, fold)
+        progress = Progress(callbacks, comparison_steps(comparison))
+        result = run_comparison_fold(comparison, data, rows, progress)
+    else:
+        sweep = SweepCreate.model_validate(spec)
+        data = load_dataset(sweep.base.dataset, data_dir)
+        rows = fold_rows(data, sweep.cv, fold)
+        if sweep.base.model.kind in NETWORK_KINDS:
+            values = len(sweep.grid[sweep.parameter].points())
+            progress = Progress(callbacks, network_steps(sweep.base, values))
+            result = run_network_fold(sweep, data, rows, progress)
+        else:
+            progress = Progress(callbacks, len(sweep.l1_ratios or [None]) + 1)
+            result = run_path_fold(sweep, data, rows, progress)
+    progress.done(f"fold {fold}", "fold", fold=fold)
+    return result
 
 
-def run_path_fold(sweep: SweepCreate, fold: int, data_dir: Path) -> dict[str, Any]:
-    """The whole path on the fold's training rows, scored on its held-out rows."""
-    data = load_dataset(sweep.base.dataset, data_dir)
-    # Stratified folds for classification, as LogisticRegressionCV makes them.
-    kind = StratifiedKFold if _classifies(sweep.base) else KFold
-    splitter = kind(
-        sweep.cv.folds,
-        shuffle=sweep.cv.shuffle,
-        random_state=sweep.cv.seed if sweep.cv.shuffle else None,
-    )
-    train, test = list(splitter.split(data.X, data.y))[fold]
+def run_path_fold(
+    sweep: SweepCreate, data: Dataset, rows: tuple[np.ndarray, np.ndarray], progress: Progress
+) -> dict[str, Any]:
+    """The whole path on the fold's training rows, scored on its held-out rows; with an
+    l1_ratio grid, a path for each ratio."""
+    train, test = rows
     penalty, l1_ratio = _penalty(sweep.base)
     alphas = np.asarray(sweep.grid["alpha"].points())
-    if _classifies(sweep.base):
-        path = logistic_fold_path(
-            penalty, (data.X, data.y), (train, test), alphas, l1_ratio=l1_ratio,
-            **_tuning(sweep.base),
-        )  # fmt: skip
-    else:
-        path = fold_path(
-            penalty, (data.X[train], data.y[train]), (data.X[test], data.y[test]), alphas,
-            l1_ratio=l1_ratio, **_tuning(sweep.base),
-        )  # fmt: skip
-    return {
-        "alphas": path.alphas.tolist(),
-        "test_score": path.test_score.tolist(),
-        "train_score": path.train_score.tolist(),
-        "n_nonzero": path.n_nonzero.tolist(),
-    }
+
+    def one_path(ratio: float) -> dict[str, Any]:
+        if _classifies(sweep.base):
+            path = logistic_fold_path(
+                penalty, (data.X, data.y), (train, test), alphas, l1_ratio=ratio,
+                **_tuning(sweep.base),
+            )  # fmt: skip
+        else:
+            path = fold_path(
+                penalty, (data.X[train], data.y[train]), (data.X[test], data.y[test]), alphas,
+                l1_ratio=ratio, **_tuning(sweep.base),
+            )  # fmt: skip
+        progress.done(f"path at l1_ratio={ratio:g}", "path")
+        return {
+            "alphas": path.alphas.tolist(),
+            "test_score": path.test_score.tolist(),
+            "train_score": path.train_score.tolist(),
+            "n_nonzero": path.n_nonzero.tolist(),
+        }
+
+    if sweep.l1_ratios is None:
+        return one_path(l1_ratio)
+    return {"l1_ratios": sweep.l1_ratios, "paths": [one_path(r) for r in sweep.l1_ratios]}
 
 
 def finish_sweep(
@@ -146,8 +166,8 @@ def finish_sweep(
         log.info("comparison %s succeeded: %s", sweep_id, summary["recommendation"])
         return "succeeded"
     spec = SweepCreate.model_validate(row.spec)
-    if spec.parameter == "rate":
-        result = aggregate_rates(spec, sweep_id, results, artifacts)
+    if spec.base.model.kind in NETWORK_KINDS:
+        result = aggregate_networks(spec, sweep_id, results, artifacts)
     else:
         result = aggregate_result(spec, sweep_id, results, data_dir, artifacts)
     sweeps.finish(sweep_id, "succeeded", result=result)
@@ -155,7 +175,7 @@ def finish_sweep(
     return "succeeded"
 
 
-def _curve(fold_results: list[dict[str, Any]], higher_is_better: bool) -> Any:
+def _curve(fold_results: list[dict[str, Any]], higher_is_better: bool) -> CVCurve:
     return aggregate(
         [
             FoldPath(
@@ -170,7 +190,7 @@ def _curve(fold_results: list[dict[str, Any]], higher_is_better: bool) -> Any:
     )
 
 
-def _curve_fields(curve: Any, parameter: str, metric: str) -> dict[str, Any]:
+def _curve_fields(curve: CVCurve, parameter: str, metric: str) -> dict[str, Any]:
     """The parts of a SweepResult that every kind of sweep has."""
     return {
         "parameter": parameter,
@@ -198,13 +218,12 @@ def _store_figures(
     return stored
 
 
-def aggregate_rates(
+def aggregate_networks(
     spec: SweepCreate, sweep_id: str, fold_results: list[dict[str, Any]], artifacts: ArtifactStore
 ) -> dict[str, Any]:
-    """CV score per dropout rate, the best rate and the strongest within 1 SE."""
-    classifies = spec.base.model.kind == "cnn" or (
-        BUILTIN_DATASETS[spec.base.dataset.name or ""].task == "classification"
-    )
+    """CV score per dropout rate or alpha, the best value and the strongest within 1 SE."""
+    parameter = spec.parameter
+    classifies = fold_results[0]["task"] == "classification"
     curve = _curve(fold_results, higher_is_better=classifies)
     metric = "accuracy" if classifies else "mse"
     figure = render_validation_curve(
@@ -215,13 +234,40 @@ def aggregate_rates(
         best=curve.best,
         best_1se=curve.best_1se,
         metric=metric,
-        parameter="rate",
+        parameter=parameter,
     )
     return {
-        **_curve_fields(curve, "rate", metric),
+        **_curve_fields(curve, parameter, metric),
         "path": None,
         "files": _store_figures(artifacts, sweep_id, {"validation_curve.png": figure}),
     }
+
+
+def _by_l1_ratio(
+    spec: SweepCreate, fold_results: list[dict[str, Any]], classifies: bool
+) -> tuple[CVCurve, float, list[dict[str, Any]] | None]:
+    """The curve to report, its l1_ratio, and (with an l1_ratio grid) every ratio's curve;
+    the best ratio is the one whose best mean CV score is best, the first on ties, as
+    ElasticNetCV picks it."""
+    ratios = spec.l1_ratios
+    if ratios is None:
+        return _curve(fold_results, classifies), _penalty(spec.base)[1], None
+    curves = [_curve([r["paths"][i] for r in fold_results], classifies) for i in range(len(ratios))]
+    best = best_curve(curves, higher_is_better=classifies)
+    by_ratio = [
+        {
+            "l1_ratio": ratio,
+            "cv": {
+                "mean": curve.mean.tolist(),
+                "std": curve.std.tolist(),
+                "per_fold": curve.per_fold.tolist(),
+            },
+            "train_mean": curve.mean_train.tolist(),
+            "best_alpha": curve.best,
+        }
+        for ratio, curve in zip(ratios, curves, strict=True)
+    ]
+    return curves[best], ratios[best], by_ratio
 
 
 def aggregate_result(
@@ -232,9 +278,9 @@ def aggregate_result(
     artifacts: ArtifactStore,
 ) -> dict[str, Any]:
     classifies = _classifies(spec.base)
-    curve = _curve(fold_results, higher_is_better=classifies)
+    curve, l1_ratio, by_ratio = _by_l1_ratio(spec, fold_results, classifies)
     data = load_dataset(spec.base.dataset, data_dir)
-    penalty, l1_ratio = _penalty(spec.base)
+    penalty, _ = _penalty(spec.base)
     alphas = descending(curve.alphas)
     names = data.feature_names
     if classifies:
@@ -252,6 +298,13 @@ def aggregate_result(
         )
     n_nonzero = np.count_nonzero(coefs, axis=0)
     metric = "accuracy" if classifies else "mse"
+    others = {}
+    if by_ratio is not None:
+        others = {
+            f"l1_ratio={c['l1_ratio']:g}": np.asarray(c["cv"]["mean"])
+            for c in by_ratio
+            if c["l1_ratio"] != l1_ratio
+        }
     files = {
         "coefficient_path.png": render_coefficient_path(
             alphas, coefs, names, curve.best, curve.best_1se
@@ -264,18 +317,24 @@ def aggregate_result(
             best=curve.best,
             best_1se=curve.best_1se,
             metric=metric,
+            others=others,
         ),
         "nonzero.png": render_nonzero(alphas, n_nonzero, curve.best, curve.best_1se),
     }
     stored = _store_figures(artifacts, sweep_id, files)
+    fields = _curve_fields(curve, "alpha", metric)
+    if by_ratio is not None:
+        fields["best"]["l1_ratio"] = l1_ratio
+        fields["best_1se"]["l1_ratio"] = l1_ratio
     # A SweepResult without sweep_id and artifacts, which the API adds when it serves it.
     return {
-        **_curve_fields(curve, "alpha", metric),
+        **fields,
         "path": {
             "feature_names": names,
             "coef": coefs.T.tolist(),
             "intercept": np.atleast_1d(intercepts).tolist(),
             "n_nonzero": n_nonzero.tolist(),
         },
+        "by_l1_ratio": by_ratio,
         "files": stored,
     }
