@@ -10,6 +10,7 @@ from api_schemas import JobCreate
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from service.config import Settings
+from service.sweeps.service import check_comparison_spec, check_sweep_spec
 from tests.reference import L1_JOB, L2_JOB
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,11 +30,12 @@ def test_opens_with_the_two_commands_and_ci_runs_the_test_command() -> None:
 def test_curl_bodies_are_the_articles_jobs() -> None:
     bodies = [json.loads(b) for b in re.findall(r"-d '(\{.*?\})'", README, re.S)]
     assert bodies[:2] == [L1_JOB, L2_JOB]
+    bodies += [json.loads(b) for b in re.findall(r"```json\n(.*?)```", README, re.S)]
     for body in bodies:
         if "configurations" in body:
-            ComparisonCreate.model_validate(body)
+            check_comparison_spec(ComparisonCreate.model_validate(body))
         elif "base" in body:
-            SweepCreate.model_validate(body)
+            check_sweep_spec(SweepCreate.model_validate(body))
         else:
             JobCreate.model_validate(body)
 
