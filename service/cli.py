@@ -125,10 +125,14 @@ def run_worker(
     liveness_file: Path | None = None,
 ) -> int:
     from workers import celery_app
+    from workers.cpu_threads import threads_per_process
 
     queues = queues or settings.queue
+    pool = worker_pool(settings, queues, pool)
 
     celery_app.liveness_file = liveness_file
+    processes = concurrency if pool == "prefork" else 1
+    celery_app.threads_per_process = threads_per_process(settings.worker_threads, processes)
     # A node name per process: a warm shutdown hands back only this worker's jobs.
     nodename = f"regulab-{os.getpid()}@{socket.gethostname()}"
     celery_app.app.worker_main(
@@ -137,7 +141,7 @@ def run_worker(
             f"--hostname={nodename}",
             f"--queues={queues}",
             f"--concurrency={concurrency}",
-            f"--pool={worker_pool(settings, queues, pool)}",
+            f"--pool={pool}",
             f"--loglevel={settings.log_level}",
             "--without-mingle",
             "--without-gossip",

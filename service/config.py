@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     job_max_seconds: int = Field(
         86_400, ge=1, description="The largest max_seconds a job may ask for."
     )
+    worker_threads: int | None = Field(
+        None,
+        ge=1,
+        le=1024,
+        description="CPU threads of torch and BLAS in each worker process; default: the "
+        "machine's cores divided among the worker's processes.",
+    )
 
     @model_validator(mode="after")
     def _consistent_timing(self) -> Settings:

@@ -22,6 +22,7 @@ from service.db import make_engine
 from service.jobs.attempts import AttemptStore
 from service.sweeps.store import SweepStore
 from service.task_queue import RUN_JOB_TASK, make_celery, publish_job
+from workers.cpu_threads import limit_threads
 from workers.job_runner import WorkerContext, run_job
 from workers.reaper import Reaper
 from workers.sweeps.runs import finish_sweep
@@ -32,6 +33,9 @@ settings = Settings()
 app = make_celery(settings)
 #: Set by ``regulab worker --liveness-file``: touched by the reaper every round.
 liveness_file: Path | None = None
+#: Set by ``regulab worker``: the CPU threads each pool process may use (None: as many as
+#: the libraries start by default).
+threads_per_process: int | None = None
 _main: dict[str, Any] = {}  # the main process's reaper and store
 
 
@@ -52,6 +56,8 @@ def _in_pool_process(**_: object) -> None:
         _main["attempts"].engine.dispose(close=False)
         _main.clear()
     logging.basicConfig(level=settings.log_level)
+    if threads_per_process is not None:
+        limit_threads(threads_per_process)
 
 
 @worker_ready.connect
