@@ -156,6 +156,7 @@ def parse_upload(path: Path, filename: str, target: str, task: TaskType | None) 
         )
     if target not in names:
         raise UploadError("target", f"no column {target!r}; columns: {', '.join(names)}")
+    table = _nan_as_missing(table)
     if len(names) < 2:
         raise UploadError("file", f"{filename} has no feature columns besides the target")
     column = table.column(target)
@@ -179,9 +180,29 @@ def parse_upload(path: Path, filename: str, target: str, task: TaskType | None) 
     )
 
 
+def _nan_as_missing(table: pa.Table) -> pa.Table:
+    """NaN in a float column is a missing value (as pandas writes one): make it null, so
+    the summary counts it and preprocessing imputes or drops it. Infinities are refused."""
+    for index, (name, column) in enumerate(zip(table.column_names, table.columns, strict=True)):
+        if not pa.types.is_floating(column.type):
+            continue
+        infinite = pc.is_inf(column)
+        if pc.any(infinite).as_py():
+            rows = _rows_where(infinite.to_pylist())
+            raise UploadError(name, f"column {name!r} has infinite values in rows {rows}")
+        nan = pc.is_nan(column)
+        if pc.any(nan).as_py():
+            table = table.set_column(index, name, pc.if_else(nan, None, column))
+    return table
+
+
 def _null_rows(column: pa.ChunkedArray, limit: int = 10) -> str:
     """1-based data row numbers of the missing values, as a user counts them."""
-    rows = [i + 1 for i, v in enumerate(column.to_pylist()) if v is None]
+    return _rows_where([v is None for v in column.to_pylist()], limit)
+
+
+def _rows_where(flags: list[bool | None], limit: int = 10) -> str:
+    rows = [i + 1 for i, flag in enumerate(flags) if flag]
     shown = ", ".join(map(str, rows[:limit]))
     return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 

@@ -245,3 +245,19 @@ def test_a_parquet_upload_trains_a_classifier(client: TestClient, settings: Sett
     result = client.get(f"/v1/jobs/{job_id}/result").json()
     assert result["classes"] == ["no", "yes"]
     assert result["metrics"]["test"]["accuracy"] >= 0.8
+
+
+def test_nan_in_a_parquet_file_is_missing_and_infinity_is_422(client: TestClient) -> None:
+    def parquet(values: list[float]) -> bytes:
+        buffer = io.BytesIO()
+        pq.write_table(pa.table({"x": values, "y": [1.0, 2.0, 3.0, 4.0]}), buffer)
+        return buffer.getvalue()
+
+    response = upload(client, parquet([1.0, float("nan"), 3.0, 4.0]), "nan.parquet", target="y")
+    assert response.status_code == 201, response.text
+    (x,) = [c for c in response.json()["columns"] if c["name"] == "x"]
+    assert (x["missing"], x["mean"]) == (1, pytest.approx(8 / 3))
+    response = upload(client, parquet([1.0, float("inf"), 3.0, 4.0]), "inf.parquet", target="y")
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert detail["loc"][-1] == "x" and "rows 2" in detail["msg"]
