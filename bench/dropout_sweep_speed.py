@@ -21,8 +21,11 @@ import numpy as np
 from bench.services import production_settings
 from tests.processes import deployment
 from workers.callbacks import CallbackList
+from workers.sweeps.folds import DataSources
 from workers.sweeps.paths import FoldPath, aggregate
 from workers.sweeps.runs import run_fold
+
+BUILT_IN = DataSources(Path(), lambda base: None)  # built-in datasets only
 
 
 def main() -> None:
@@ -45,7 +48,7 @@ def main() -> None:
     }
 
     started = time.perf_counter()
-    folds = [run_fold(sweep, fold, Path(), CallbackList()) for fold in range(5)]
+    folds = [run_fold(sweep, fold, BUILT_IN, CallbackList()) for fold in range(5)]
     local_seconds = time.perf_counter() - started
     local = aggregate(
         [

@@ -9,6 +9,7 @@ import io
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 
 import pyarrow.parquet as pq
 from pydantic import ValidationError
@@ -29,6 +30,7 @@ from workers.callbacks import (
 )
 from workers.datasets import DatasetUnavailableError
 from workers.heartbeat import Heartbeat
+from workers.sweeps.folds import DataSources
 from workers.sweeps.runs import finish_sweep, run_fold
 from workers.trainers.linear import DataError
 from workers.trainers.torch_device import DeviceUnavailableError
@@ -106,17 +108,27 @@ def run_sweep_fold(ctx: WorkerContext, job: ClaimedJob, callbacks: CallbackList)
         return _fail(ctx, job, "invalid_spec", f"sweep {job.sweep_id} is gone")
     with Heartbeat(ctx.attempts, job.id, job.attempt, ctx.settings.heartbeat_seconds):
         try:
-            result = run_fold(sweep.spec, job.fold, ctx.settings.data_dir, callbacks)
+            result = run_fold(sweep.spec, job.fold, data_sources(ctx), callbacks)
         except StopTrainingError as stop:
             outcome = _stopped(ctx, job, stop)
+        except (ValidationError, SpecError) as exc:
+            outcome = _fail(ctx, job, "invalid_spec", str(exc))
+        except (DataError, DatasetUnavailableError) as exc:
+            outcome = _fail(ctx, job, "invalid_data", str(exc))
+        except DeviceUnavailableError as exc:
+            outcome = _fail(ctx, job, "device_unavailable", str(exc))
         except Exception as exc:
             log.exception("fold %s of sweep %s failed", job.fold, job.sweep_id)
             outcome = _fail(ctx, job, "internal_error", f"{type(exc).__name__}: {exc}")
         else:
             won = ctx.attempts.succeed(job.id, job.attempt, result, [])
             outcome = Outcome.succeeded if won else Outcome.superseded
-    finish_sweep(ctx.sweeps, ctx.artifacts, job.sweep_id, ctx.settings.data_dir)
+    finish_sweep(ctx.sweeps, ctx.artifacts, job.sweep_id, data_sources(ctx))
     return outcome
+
+
+def data_sources(ctx: WorkerContext) -> DataSources:
+    return DataSources(ctx.settings.data_dir, partial(load_upload, ctx))
 
 
 def load_upload(ctx: WorkerContext, spec: JobCreate) -> UploadedTable | None:

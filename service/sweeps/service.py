@@ -17,13 +17,13 @@ from api_schemas import (
 from api_schemas.comparisons import ComparisonCreate, ComparisonResult
 from api_schemas.sweeps import SweepCreate, SweepRead, SweepResult
 from service.artifacts import ArtifactStore
-from service.datasets.catalog import BUILTIN_DATASETS
+from service.datasets.store import DatasetStore
 from service.jobs.policy import Queues, TimeLimits
 from service.jobs.service import Publisher, publish_created
 from service.jobs.store import JobFinishedError, JobStore
-from service.jobs.validation import SpecError, check_job_spec
+from service.jobs.validation import DatasetFacts, SpecError, check_job_spec
 from service.sweeps.store import SweepStore
-from service.tables import Sweep
+from service.tables import Sweep, UploadedDataset
 
 
 class SweepNotFoundError(LookupError):
@@ -38,14 +38,13 @@ def sweep_url(sweep_id: str) -> str:
     return f"/v1/sweeps/{sweep_id}"
 
 
-def check_sweep_spec(spec: SweepCreate) -> None:
-    """What this service can sweep now, on built-in datasets: the alpha (and l1_ratio) of a
-    linear or (binary) logistic regression's penalty, or the dropout rate of a network."""
-    if spec.base.dataset.id is not None:
-        raise SpecError(("base", "dataset", "id"), "sweeps take built-in datasets for now")
+def check_sweep_spec(spec: SweepCreate, uploaded: UploadedDataset | None = None) -> None:
+    """What this service can sweep: the alpha (and l1_ratio) of a linear or (binary)
+    logistic regression's penalty, or a network's dropout rate or penalty alpha, on a
+    built-in dataset or ``uploaded`` (the caller's dataset the base names)."""
     _check_grid_shape(spec)
     if spec.base.model.kind in NETWORK_KINDS:
-        _check_network_sweep(spec)
+        _check_network_sweep(spec, uploaded)
         return
     if spec.parameter == "rate":
         raise SpecError(("base", "model", "kind"), "a rate sweep varies a network's dropout")
@@ -67,16 +66,14 @@ def check_sweep_spec(spec: SweepCreate) -> None:
         raise SpecError(
             ("base", "regularizers"), "an l1_ratio grid varies the mix of an elastic_net"
         )
-    _check_base(spec.base)
-    if isinstance(model, LogisticRegressionSpec):
-        dataset = BUILTIN_DATASETS[spec.base.dataset.name or ""]
-        classes = dataset.shape(dataset.resolve_params(spec.base.dataset.params)).classes
-        if classes != 2:
-            raise SpecError(
-                ("base", "dataset", "name"),
-                f"logistic sweeps take binary targets for now; {dataset.name} has "
-                f"{classes} classes",
-            )
+    dataset = _check_base(spec.base, uploaded)
+    if isinstance(model, LogisticRegressionSpec) and dataset.classes != 2:
+        field = "id" if spec.base.dataset.id else "name"
+        raise SpecError(
+            ("base", "dataset", field),
+            f"logistic sweeps take binary targets for now; {dataset.name} has "
+            f"{dataset.classes} classes",
+        )
 
 
 def _check_grid_shape(spec: SweepCreate) -> None:
@@ -92,14 +89,14 @@ def _check_grid_shape(spec: SweepCreate) -> None:
         raise SpecError(("grid", "l1_ratio"), "l1_ratio values lie in [0, 1]")
 
 
-def _check_base(base: JobCreate) -> None:
+def _check_base(base: JobCreate, uploaded: UploadedDataset | None) -> DatasetFacts:
     try:
-        check_job_spec(base)
+        return check_job_spec(base, uploaded)
     except SpecError as exc:
         raise SpecError(("base", *exc.loc[1:]), exc.message) from exc
 
 
-def _check_network_sweep(spec: SweepCreate) -> None:
+def _check_network_sweep(spec: SweepCreate, uploaded: UploadedDataset | None) -> None:
     """A network's dropout rate, or the alpha of its one weight_decay, l1, l2 or
     elastic_net."""
     if spec.l1_ratios is not None:
@@ -119,7 +116,7 @@ def _check_network_sweep(spec: SweepCreate) -> None:
             )
         if any(not v > 0 for v in spec.grid["alpha"].points()):
             raise SpecError(("grid", "alpha"), "alphas must be above 0")
-    _check_base(spec.base)
+    _check_base(spec.base, uploaded)
 
 
 def submit_sweep(
@@ -131,18 +128,25 @@ def submit_sweep(
     owner: str,
     limits: TimeLimits,
     queues: Queues,
+    datasets: DatasetStore,
 ) -> Sweep:
     """The sweep and a job per fold in one transaction, then a message per fold."""
-    check_sweep_spec(spec)
+    uploaded = _uploaded(datasets, spec.base, owner)
+    check_sweep_spec(spec, uploaded)
     sweep, folds = sweeps.create(
         spec,
         owner=owner,
         max_seconds=limits.resolve(spec.base),
         queue=queues.for_spec(spec.base),
+        dataset=uploaded,
     )
     for job in folds:
         publish_created(jobs, publish, job)
     return sweep
+
+
+def _uploaded(datasets: DatasetStore, base: JobCreate, owner: str) -> UploadedDataset | None:
+    return datasets.get(base.dataset.id, owner) if base.dataset.id else None
 
 
 def _owned(sweeps: SweepStore, sweep_id: str, owner: str) -> Sweep:
@@ -200,11 +204,9 @@ def comparison_url(comparison_id: str) -> str:
     return f"/v1/comparisons/{comparison_id}"
 
 
-def check_comparison_spec(spec: ComparisonCreate) -> None:
-    """Linear and logistic regression (scikit-learn) or a network on a built-in dataset;
-    each configuration must be a valid job on the base."""
-    if spec.base.dataset.id is not None:
-        raise SpecError(("base", "dataset", "id"), "comparisons take built-in datasets for now")
+def check_comparison_spec(spec: ComparisonCreate, uploaded: UploadedDataset | None = None) -> None:
+    """Linear and logistic regression (scikit-learn) or a network, on a built-in dataset or
+    ``uploaded``; each configuration must be a valid job on the base."""
     model = spec.base.model
     linear = isinstance(model, LinearRegressionSpec | LogisticRegressionSpec)
     if linear and getattr(model, "engine", "sklearn") != "sklearn":
@@ -216,7 +218,7 @@ def check_comparison_spec(spec: ComparisonCreate) -> None:
     for index, configuration in enumerate(spec.configurations):
         job = spec.base.model_copy(update={"regularizers": configuration.regularizers})
         try:
-            check_job_spec(job)
+            check_job_spec(job, uploaded)
         except SpecError as exc:
             loc = exc.loc[1:]
             if loc and loc[0] == "regularizers":
@@ -233,11 +235,17 @@ def submit_comparison(
     owner: str,
     limits: TimeLimits,
     queues: Queues,
+    datasets: DatasetStore,
 ) -> Sweep:
     """Like a sweep: the row and a job per fold, each fold scoring every configuration."""
-    check_comparison_spec(spec)
+    uploaded = _uploaded(datasets, spec.base, owner)
+    check_comparison_spec(spec, uploaded)
     comparison, folds = sweeps.create(
-        spec, owner=owner, max_seconds=limits.resolve(spec.base), queue=queues.for_spec(spec.base)
+        spec,
+        owner=owner,
+        max_seconds=limits.resolve(spec.base),
+        queue=queues.for_spec(spec.base),
+        dataset=uploaded,
     )
     for job in folds:
         publish_created(jobs, publish, job)

@@ -13,7 +13,7 @@ from api_schemas import JobStatus
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from service.db import make_session_factory, transaction, utcnow
-from service.tables import Base, Job, Sweep
+from service.tables import Base, Job, Sweep, UploadedDataset
 
 FINISHED = {JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled}
 
@@ -29,8 +29,10 @@ class SweepStore:
         owner: str,
         max_seconds: int,
         queue: str,
+        dataset: UploadedDataset | None = None,
     ) -> tuple[Sweep, list[Job]]:
-        """The sweep and one queued job per fold, in one transaction."""
+        """The sweep and one queued job per fold, in one transaction; the folds name the
+        uploaded ``dataset`` they read, which cannot be deleted while they run."""
         now = utcnow()
         sweep = Sweep(
             id=str(uuid.uuid4()),
@@ -47,7 +49,9 @@ class SweepStore:
                 "owner": owner,
                 "status": JobStatus.queued.value,
                 "spec": base,
-                "dataset_name": spec.base.dataset.name or "",
+                "dataset_name": dataset.name if dataset else spec.base.dataset.name or "",
+                "dataset_id": dataset.id if dataset else None,
+                "dataset_hash": dataset.content_hash if dataset else None,
                 "model_kind": spec.base.model.kind,
                 "max_seconds": max_seconds,
                 "queue": queue,

@@ -73,7 +73,7 @@ def test_l1_logistic_path_equals_logistic_regression_cv() -> None:
     fit = {"l1_ratio": 1.0, "fit_intercept": True, "tol": 1e-4, "max_iter": 100, "seed": 0}
     curve = aggregate(
         [
-            logistic_fold_path("l1", (Xb, yb), (tr, te), alphas, **fit)
+            logistic_fold_path("l1", (Xb[tr], yb[tr]), (Xb[te], yb[te]), alphas, **fit)
             for tr, te in folds.split(Xb, yb)
         ],
         higher_is_better=True,

@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 
 from workers.callbacks import Step, StopTrainingError, TrainingCallback
+from workers.sweeps.folds import DataSources
 from workers.sweeps.runs import run_fold
+
+BUILT_IN = DataSources(Path(), lambda base: None)  # built-in datasets only
 
 NETWORK_SWEEP = {
     "kind": "sweep",
@@ -35,11 +38,9 @@ class StopAt(TrainingCallback):
             raise StopTrainingError("cancel")
 
 
-def test_a_network_fold_is_a_checkpoint_per_epoch_and_stops_between_epochs(
-    tmp_path: Path,
-) -> None:
+def test_a_network_fold_is_a_checkpoint_per_epoch_and_stops_between_epochs() -> None:
     seen = StopAt()
-    result = run_fold(NETWORK_SWEEP, 1, tmp_path, seen)
+    result = run_fold(NETWORK_SWEEP, 1, BUILT_IN, seen)
     assert result["alphas"] == [0.5, 0.1] and len(result["test_score"]) == 2
     assert [s.name for s in seen.steps] == [
         *(f"rate=0.5: epoch {e}" for e in (1, 2, 3)),
@@ -50,11 +51,11 @@ def test_a_network_fold_is_a_checkpoint_per_epoch_and_stops_between_epochs(
 
     stopping = StopAt(stop_at=2)
     with pytest.raises(StopTrainingError):
-        run_fold(NETWORK_SWEEP, 1, tmp_path, stopping)
+        run_fold(NETWORK_SWEEP, 1, BUILT_IN, stopping)
     assert len(stopping.steps) == 2  # the second epoch of the first network
 
 
-def test_a_path_fold_reports_each_l1_ratio(tmp_path: Path) -> None:
+def test_a_path_fold_reports_each_l1_ratio() -> None:
     sweep = {
         "kind": "sweep",
         "base": {
@@ -65,7 +66,7 @@ def test_a_path_fold_reports_each_l1_ratio(tmp_path: Path) -> None:
         "grid": {"alpha": {"logspace": [-3, 0, 5]}, "l1_ratio": {"values": [0.3, 0.7]}},
     }
     seen = StopAt()
-    result = run_fold(sweep, 0, tmp_path, seen)
+    result = run_fold(sweep, 0, BUILT_IN, seen)
     assert result["l1_ratios"] == [0.3, 0.7] and len(result["paths"]) == 2
     assert [s.name for s in seen.steps] == [
         "path at l1_ratio=0.3",

@@ -13,8 +13,8 @@ from api_schemas import NETWORK_KINDS
 from api_schemas.comparisons import ComparisonCreate
 from service.artifacts import ArtifactStore
 from workers.callbacks import Progress
-from workers.datasets import Dataset
 from workers.plots import BASELINE, REGULARIZED, png
+from workers.sweeps.folds import SweepData
 from workers.sweeps.networks import fit_and_score, network_steps
 from workers.trainers.linear import SplitData, build_estimator, fit_and_report, penalty_of
 
@@ -34,22 +34,17 @@ def comparison_steps(spec: ComparisonCreate) -> int:
 
 
 def run_comparison_fold(
-    spec: ComparisonCreate,
-    data: Dataset,
-    rows: tuple[np.ndarray, np.ndarray],
-    progress: Progress,
+    spec: ComparisonCreate, data: SweepData, split: SplitData, progress: Progress
 ) -> dict[str, Any]:
     """Each configuration fitted on the fold's training rows, scored on its held-out rows."""
-    train, test = rows
-    split = SplitData(data.X[train], data.y[train], data.X[test], data.y[test], data.feature_names)
-    n_classes = len(np.unique(data.y)) if data.task == "classification" else 0
+    n_classes = len(np.unique(data.y)) if data.classifies else 0
     metric, _ = metric_of(data.task)
     scores: dict[str, Any] = {}
     for configuration in spec.configurations:
         job = spec.base.model_copy(update={"regularizers": configuration.regularizers})
         if job.model.kind in NETWORK_KINDS:
             scores[configuration.name] = fit_and_score(
-                job, data, rows, progress, configuration.name
+                job, data, split, progress, configuration.name
             ).test
             continue
         report = fit_and_report(build_estimator(job, penalty_of(job), n_classes), split)

@@ -14,8 +14,8 @@ import numpy as np
 from api_schemas import STRENGTH_KINDS, Dropout, JobCreate, Regularizer, TrainingSpec
 from api_schemas.sweeps import SweepCreate
 from workers.callbacks import Progress
-from workers.datasets import Dataset
 from workers.network_training import EpochRows, validation_split
+from workers.sweeps.folds import SweepData
 from workers.trainers.linear import SplitData
 from workers.trainers.network_config import NetworkConfig
 from workers.trainers.network_trainer import NetworkTrainer
@@ -47,15 +47,10 @@ def network_steps(spec: JobCreate, trainings: int) -> int:
 
 
 def fit_and_score(
-    spec: JobCreate,
-    data: Dataset,
-    rows: tuple[np.ndarray, np.ndarray],
-    progress: Progress,
-    label: str,
+    spec: JobCreate, data: SweepData, split: SplitData, progress: Progress, label: str
 ) -> FoldScores:
     """Train ``spec``'s network on the fold's training rows, score it on its held-out rows."""
-    train, test = rows
-    split = SplitData(data.X[train], data.y[train], data.X[test], data.y[test], data.feature_names)
+    assert split.X_test is not None and split.y_test is not None
     training = spec.training or TrainingSpec()
     X_fit, X_val, y_fit, y_val = validation_split(split, training, data.task)
     trainer = NetworkTrainer(
@@ -64,22 +59,25 @@ def fit_and_score(
         data.image_shape,
         [EpochRows(progress, "sweep_epoch", label=f"{label}: ")],
     ).fit(X_fit, y_fit, X_val, y_val)
-    classifies = data.task == "classification"
     return FoldScores(
-        test=_score(trainer, data.X[test], data.y[test], classifies),
-        train=_score(trainer, X_fit, y_fit, classifies),
+        test=_score(trainer, split.X_test, split.y_test, data.classifies),
+        train=_score(trainer, X_fit, y_fit, data.classifies),
     )
 
 
 def run_network_fold(
-    sweep: SweepCreate, data: Dataset, rows: tuple[np.ndarray, np.ndarray], progress: Progress
+    sweep: SweepCreate, data: SweepData, split: SplitData, progress: Progress
 ) -> dict[str, Any]:
     """The CV score (accuracy or MSE) of the base network at each value on one fold."""
     parameter = sweep.parameter
     values = sorted(sweep.grid[parameter].points(), reverse=True)  # strongest first
     scores = [
         fit_and_score(
-            with_value(sweep.base, parameter, value), data, rows, progress, f"{parameter}={value:g}"
+            with_value(sweep.base, parameter, value),
+            data,
+            split,
+            progress,
+            f"{parameter}={value:g}",
         )
         for value in values
     ]

@@ -118,8 +118,8 @@ def logistic_fits(
 
 def logistic_fold_path(
     penalty: str,
-    data: tuple[np.ndarray, np.ndarray],
-    rows: tuple[np.ndarray, np.ndarray],
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
     alphas: np.ndarray,
     *,
     l1_ratio: float,
@@ -131,8 +131,9 @@ def logistic_fold_path(
     """Accuracy along the path on one fold (binary targets): LogisticRegressionCV itself,
     given this fold alone, so the scores are exactly its (liblinear stops at max_iter,
     and how it gets there depends on details a re-implementation would not share)."""
-    X, y = data
-    train, _ = rows
+    (X_train, y_train), (X_test, y_test) = train, test
+    X, y = np.vstack([X_train, X_test]), np.concatenate([y_train, y_test])
+    rows = (np.arange(len(y_train)), np.arange(len(y_train), len(y)))
     alphas = descending(alphas)
     ratio = {"l1": 1.0, "l2": 0.0}.get(penalty, l1_ratio)
     solver = "liblinear" if penalty in {"l1", "l2"} else "saga"
@@ -155,8 +156,8 @@ def logistic_fold_path(
     paths = fitted.coefs_paths_[positive][0, :, 0, :]  # Cs x (features [+ intercept])
     coefs = paths[:, : X.shape[1]]
     intercepts = paths[:, X.shape[1]] if fit_intercept else np.zeros(len(alphas))
-    train_predictions = (X[train] @ coefs.T + intercepts) > 0
-    train_accuracy = (train_predictions == (y[train] == positive)[:, None]).mean(axis=0)
+    train_predictions = (X_train @ coefs.T + intercepts) > 0
+    train_accuracy = (train_predictions == (y_train == positive)[:, None]).mean(axis=0)
     return FoldPath(
         alphas=alphas,
         test_score=fitted.scores_[positive][0, :, 0],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,14 +14,13 @@ from api_schemas.sweeps import SweepCreate
 from service.artifacts import ArtifactStore
 from service.sweeps.store import SweepStore
 from workers.callbacks import Progress, TrainingCallback
-from workers.datasets import Dataset, load_dataset
 from workers.sweeps.comparisons import aggregate_comparison, comparison_steps, run_comparison_fold
 from workers.sweeps.figures import (
     render_coefficient_path,
     render_nonzero,
     render_validation_curve,
 )
-from workers.sweeps.folds import fold_rows
+from workers.sweeps.folds import DataSources, SweepData
 from workers.sweeps.networks import network_steps, run_network_fold
 from workers.sweeps.paths import (
     CVCurve,
@@ -35,7 +33,7 @@ from workers.sweeps.paths import (
     logistic_fold_path,
     path_coefficients,
 )
-from workers.trainers.linear import penalty_of
+from workers.trainers.linear import DataError, SplitData, penalty_of
 
 log = logging.getLogger(__name__)
 PNG = "image/png"
@@ -71,51 +69,45 @@ def _classifies(spec: JobCreate) -> bool:
 
 
 def run_fold(
-    spec: dict[str, Any], fold: int, data_dir: Path, callbacks: TrainingCallback
+    spec: dict[str, Any], fold: int, sources: DataSources, callbacks: TrainingCallback
 ) -> dict[str, Any]:
     """One fold of a sweep (the whole path, or a network per value) or of a comparison
-    (every configuration). Steps go to ``callbacks``, which may stop the fold."""
-    if spec.get("kind") == "comparison":
-        comparison = ComparisonCreate.model_validate(spec)
-        data = load_dataset(comparison.base.dataset, data_dir)
-        rows = fold_rows(data, comparison.cv, fold)
-        progress = Progress(callbacks, comparison_steps(comparison))
-        result = run_comparison_fold(comparison, data, rows, progress)
+    (every configuration), on a built-in or uploaded dataset. Steps go to ``callbacks``,
+    which may stop the fold."""
+    kind: type[SweepCreate | ComparisonCreate]
+    kind = ComparisonCreate if spec.get("kind") == "comparison" else SweepCreate
+    parsed = kind.model_validate(spec)
+    data = sources.load(parsed.base)
+    split = data.split(data.rows(parsed.cv, fold))
+    if isinstance(parsed, ComparisonCreate):
+        progress = Progress(callbacks, comparison_steps(parsed))
+        result = run_comparison_fold(parsed, data, split, progress)
+    elif parsed.base.model.kind in NETWORK_KINDS:
+        values = len(parsed.grid[parsed.parameter].points())
+        progress = Progress(callbacks, network_steps(parsed.base, values))
+        result = run_network_fold(parsed, data, split, progress)
     else:
-        sweep = SweepCreate.model_validate(spec)
-        data = load_dataset(sweep.base.dataset, data_dir)
-        rows = fold_rows(data, sweep.cv, fold)
-        if sweep.base.model.kind in NETWORK_KINDS:
-            values = len(sweep.grid[sweep.parameter].points())
-            progress = Progress(callbacks, network_steps(sweep.base, values))
-            result = run_network_fold(sweep, data, rows, progress)
-        else:
-            progress = Progress(callbacks, len(sweep.l1_ratios or [None]) + 1)
-            result = run_path_fold(sweep, data, rows, progress)
+        progress = Progress(callbacks, len(parsed.l1_ratios or [None]) + 1)
+        result = run_path_fold(parsed, split, progress)
     progress.done(f"fold {fold}", "fold", fold=fold)
     return result
 
 
-def run_path_fold(
-    sweep: SweepCreate, data: Dataset, rows: tuple[np.ndarray, np.ndarray], progress: Progress
-) -> dict[str, Any]:
+def run_path_fold(sweep: SweepCreate, split: SplitData, progress: Progress) -> dict[str, Any]:
     """The whole path on the fold's training rows, scored on its held-out rows; with an
     l1_ratio grid, a path for each ratio."""
-    train, test = rows
+    assert split.X_test is not None and split.y_test is not None
+    train, test = (split.X_train, split.y_train), (split.X_test, split.y_test)
     penalty, l1_ratio = _penalty(sweep.base)
     alphas = np.asarray(sweep.grid["alpha"].points())
 
     def one_path(ratio: float) -> dict[str, Any]:
         if _classifies(sweep.base):
             path = logistic_fold_path(
-                penalty, (data.X, data.y), (train, test), alphas, l1_ratio=ratio,
-                **_tuning(sweep.base),
-            )  # fmt: skip
+                penalty, train, test, alphas, l1_ratio=ratio, **_tuning(sweep.base)
+            )
         else:
-            path = fold_path(
-                penalty, (data.X[train], data.y[train]), (data.X[test], data.y[test]), alphas,
-                l1_ratio=ratio, **_tuning(sweep.base),
-            )  # fmt: skip
+            path = fold_path(penalty, train, test, alphas, l1_ratio=ratio, **_tuning(sweep.base))
         progress.done(f"path at l1_ratio={ratio:g}", "path")
         return {
             "alphas": path.alphas.tolist(),
@@ -133,11 +125,12 @@ def finish_sweep(
     sweeps: SweepStore,
     artifacts: ArtifactStore,
     sweep_id: str,
-    data_dir: Path,
+    sources: DataSources,
     stale_before: datetime | None = None,
 ) -> str | None:
     """Aggregate a sweep whose folds have all ended; None when it is not time (or another
-    process is at it). Returns the sweep's final status."""
+    process is at it). Returns the sweep's final status. A sweep whose aggregation raises
+    fails with the error, rather than being retried for ever."""
     folds = sweeps.folds(sweep_id)
     if any(job.status in {"queued", "running"} for job in folds):
         return None
@@ -159,20 +152,35 @@ def finish_sweep(
         )
         return "failed"
     results = [job.result or {} for job in folds]
-    if row.spec.get("kind") == "comparison":
-        comparison = ComparisonCreate.model_validate(row.spec)
-        summary = aggregate_comparison(comparison, sweep_id, results, artifacts)
-        sweeps.finish(sweep_id, "succeeded", result=summary)
-        log.info("comparison %s succeeded: %s", sweep_id, summary["recommendation"])
-        return "succeeded"
-    spec = SweepCreate.model_validate(row.spec)
-    if spec.base.model.kind in NETWORK_KINDS:
-        result = aggregate_networks(spec, sweep_id, results, artifacts)
-    else:
-        result = aggregate_result(spec, sweep_id, results, data_dir, artifacts)
+    try:
+        result = _aggregate(row.spec, sweep_id, results, artifacts, sources)
+    except DataError as exc:
+        sweeps.finish(sweep_id, "failed", error_code="invalid_data", error_message=str(exc))
+        return "failed"
+    except Exception as exc:
+        log.exception("aggregating sweep %s failed", sweep_id)
+        message = f"aggregation: {type(exc).__name__}: {exc}"
+        sweeps.finish(sweep_id, "failed", error_code="internal_error", error_message=message)
+        return "failed"
     sweeps.finish(sweep_id, "succeeded", result=result)
-    log.info("sweep %s succeeded: best alpha %s", sweep_id, result["best"])
+    log.info("%s %s succeeded", row.spec.get("kind", "sweep"), sweep_id)
     return "succeeded"
+
+
+def _aggregate(
+    spec: dict[str, Any],
+    sweep_id: str,
+    results: list[dict[str, Any]],
+    artifacts: ArtifactStore,
+    sources: DataSources,
+) -> dict[str, Any]:
+    if spec.get("kind") == "comparison":
+        comparison = ComparisonCreate.model_validate(spec)
+        return aggregate_comparison(comparison, sweep_id, results, artifacts)
+    sweep = SweepCreate.model_validate(spec)
+    if sweep.base.model.kind in NETWORK_KINDS:
+        return aggregate_networks(sweep, sweep_id, results, artifacts)
+    return aggregate_result(sweep, sweep_id, results, artifacts, sources.load(sweep.base))
 
 
 def _curve(fold_results: list[dict[str, Any]], higher_is_better: bool) -> CVCurve:
@@ -274,27 +282,26 @@ def aggregate_result(
     spec: SweepCreate,
     sweep_id: str,
     fold_results: list[dict[str, Any]],
-    data_dir: Path,
     artifacts: ArtifactStore,
+    data: SweepData,
 ) -> dict[str, Any]:
     classifies = _classifies(spec.base)
     curve, l1_ratio, by_ratio = _by_l1_ratio(spec, fold_results, classifies)
-    data = load_dataset(spec.base.dataset, data_dir)
+    every = data.every_row()
+    X, y = every.X_train, every.y_train
     penalty, _ = _penalty(spec.base)
     alphas = descending(curve.alphas)
-    names = data.feature_names
+    names = every.feature_names
     if classifies:
-        models = logistic_fits(
-            penalty, data.X, data.y, alphas, l1_ratio=l1_ratio, **_tuning(spec.base)
-        )
+        models = logistic_fits(penalty, X, y, alphas, l1_ratio=l1_ratio, **_tuning(spec.base))
         coefs = np.column_stack([m.coef_.ravel() for m in models])  # classes x features, flat
         intercepts = np.array([m.intercept_[0] for m in models])
         if models[0].coef_.shape[0] > 1:
             labels = data.target_names or [str(c) for c in models[0].classes_]
-            names = [f"{label}:{name}" for label in labels for name in data.feature_names]
+            names = [f"{label}:{name}" for label in labels for name in every.feature_names]
     else:
         coefs, intercepts = path_coefficients(
-            penalty, data.X, data.y, alphas, l1_ratio=l1_ratio, **_tuning(spec.base)
+            penalty, X, y, alphas, l1_ratio=l1_ratio, **_tuning(spec.base)
         )
     n_nonzero = np.count_nonzero(coefs, axis=0)
     metric = "accuracy" if classifies else "mse"

@@ -23,7 +23,14 @@ CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorBody}}
 def create_comparison(spec: ComparisonCreate, ctx: ContextDep, owner: CallerDep) -> SweepAccepted:
     """Score each configuration on the same folds; a task per fold."""
     comparison = sweeps_service.submit_comparison(
-        ctx.sweeps, ctx.jobs, ctx.publish, spec, owner=owner, limits=ctx.limits, queues=ctx.queues
+        ctx.sweeps,
+        ctx.jobs,
+        ctx.publish,
+        spec,
+        owner=owner,
+        limits=ctx.limits,
+        queues=ctx.queues,
+        datasets=ctx.datasets,
     )
     url = sweeps_service.comparison_url(comparison.id)
     return SweepAccepted(id=comparison.id, status="running", url=url)

@@ -22,7 +22,14 @@ CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorBody}}
 def create_sweep(spec: SweepCreate, ctx: ContextDep, owner: CallerDep) -> SweepAccepted:
     """Cross-validate the base job's penalty over the alpha grid, a task per fold."""
     sweep = sweeps_service.submit_sweep(
-        ctx.sweeps, ctx.jobs, ctx.publish, spec, owner=owner, limits=ctx.limits, queues=ctx.queues
+        ctx.sweeps,
+        ctx.jobs,
+        ctx.publish,
+        spec,
+        owner=owner,
+        limits=ctx.limits,
+        queues=ctx.queues,
+        datasets=ctx.datasets,
     )
     return SweepAccepted(id=sweep.id, status="running", url=sweeps_service.sweep_url(sweep.id))
 
