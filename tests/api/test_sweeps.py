@@ -266,3 +266,22 @@ def test_a_weight_decay_sweep_trains_a_network_per_alpha(
     ratios = {**body, "grid": {**body["grid"], "l1_ratio": {"values": [0.2, 0.5]}}}
     refused = client.post("/v1/sweeps", json=ratios).json()["detail"][0]
     assert refused["loc"] == ["body", "grid", "l1_ratio"]
+
+
+def test_a_sweep_whose_aggregation_raises_fails_once(
+    client: TestClient, settings: Settings
+) -> None:
+    from workers.job_runner import data_sources
+    from workers.sweeps.runs import finish_sweep
+
+    sweep_id = client.post("/v1/sweeps", json=SWEEP).json()["id"]
+    ctx = WorkerContext.from_settings(settings)
+    for job in ctx.sweeps.folds(sweep_id):  # folds that "succeeded" with nothing in them
+        claimed = ctx.attempts.claim(job.id, "w/1")
+        assert claimed is not None
+        assert ctx.attempts.succeed(job.id, claimed.attempt, {}, [])
+    assert finish_sweep(ctx.sweeps, ctx.artifacts, sweep_id, data_sources(ctx)) == "failed"
+    sweep = client.get(f"/v1/sweeps/{sweep_id}").json()
+    assert sweep["status"] == "failed" and sweep["error"]["code"] == "internal_error"
+    assert sweep["error"]["message"].startswith("aggregation: KeyError")
+    assert finish_sweep(ctx.sweeps, ctx.artifacts, sweep_id, data_sources(ctx)) is None
