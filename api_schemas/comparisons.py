@@ -32,6 +32,11 @@ class ComparisonCreate(BaseModel):
     configurations: list[Configuration] = Field(min_length=2, max_length=12)
     cv: CVSettings = Field(default_factory=CVSettings)
 
+    @property
+    def trials(self) -> int:
+        """Tasks: one per fold, each scoring every configuration."""
+        return self.cv.folds
+
     @model_validator(mode="after")
     def _distinct_names(self) -> ComparisonCreate:
         names = [c.name for c in self.configurations]

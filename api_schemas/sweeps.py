@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.cv import CVSettings
 from api_schemas.jobs import JobCreate, JobError
+from api_schemas.models import NETWORK_KINDS
 from api_schemas.results import ArtifactRef
 
 
@@ -73,6 +74,17 @@ class SweepCreate(BaseModel):
         return "rate" if "rate" in self.grid else "alpha"
 
     @property
+    def computes_path(self) -> bool:
+        """A linear model's sweep: the folds' paths and the path on every row."""
+        return self.base.model.kind not in NETWORK_KINDS
+
+    @property
+    def trials(self) -> int:
+        """Tasks: one per fold, and for a path one more that fits every row (in parallel
+        with the folds)."""
+        return self.cv.folds + (1 if self.computes_path else 0)
+
+    @property
     def l1_ratios(self) -> list[float] | None:
         """The l1_ratio values in the order given, or None when the grid has none."""
         grid = self.grid.get("l1_ratio")
@@ -88,8 +100,11 @@ class SweepRead(BaseModel):
     id: str
     status: SweepStatus
     spec: Annotated[SweepCreate | ComparisonCreate, Field(discriminator="kind")]
-    trials_done: int = Field(description="Folds finished.")
-    trials_total: int
+    trials_done: int = Field(description="Tasks finished.")
+    trials_total: int = Field(
+        description="A task per fold; a linear model's sweep has one more, the path fitted "
+        "on every row."
+    )
     created_at: datetime
     finished_at: datetime | None
     error: JobError | None

@@ -23,8 +23,9 @@ from service.db import make_engine
 from service.jobs.attempts import AttemptStore
 from service.sweeps.store import SweepStore
 from service.task_queue import RUN_JOB_TASK, make_celery, publish_job
+from workers import plots
 from workers.cpu_threads import limit_threads
-from workers.job_runner import WorkerContext, data_sources, run_job
+from workers.job_runner import WorkerContext, run_job
 from workers.reaper import Reaper
 from workers.sweeps.runs import finish_sweep
 
@@ -59,6 +60,7 @@ def _in_pool_process(**_: object) -> None:
     logging.basicConfig(level=settings.log_level)
     if threads_per_process is not None:
         limit_threads(threads_per_process)
+    plots.warm_up()
 
 
 @worker_ready.connect
@@ -75,8 +77,7 @@ def _start_reaper(sender: Any = None, **_: object) -> None:
 
     def finish_sweeps(stale_before: datetime) -> int:
         return sum(
-            finish_sweep(ctx.sweeps, ctx.artifacts, sweep_id, data_sources(ctx), stale_before)
-            is not None
+            finish_sweep(ctx.sweeps, ctx.artifacts, sweep_id, stale_before) is not None
             for sweep_id in ctx.sweeps.unfinished_with_folds_done()
         )
 

@@ -123,7 +123,7 @@ def run_sweep_fold(ctx: WorkerContext, job: ClaimedJob, callbacks: CallbackList)
         else:
             won = ctx.attempts.succeed(job.id, job.attempt, result, [])
             outcome = Outcome.succeeded if won else Outcome.superseded
-    finish_sweep(ctx.sweeps, ctx.artifacts, job.sweep_id, data_sources(ctx))
+    finish_sweep(ctx.sweeps, ctx.artifacts, job.sweep_id)
     return outcome
 
 

@@ -31,15 +31,16 @@ class SweepStore:
         queue: str,
         dataset: UploadedDataset | None = None,
     ) -> tuple[Sweep, list[Job]]:
-        """The sweep and one queued job per fold, in one transaction; the folds name the
-        uploaded ``dataset`` they read, which cannot be deleted while they run."""
+        """The sweep and its queued jobs (``spec.trials``: a job per fold, and for a path
+        the fit on every row as the last), in one transaction; they name the uploaded
+        ``dataset`` they read, which cannot be deleted while they run."""
         now = utcnow()
         sweep = Sweep(
             id=str(uuid.uuid4()),
             owner=owner,
             status="running",
             spec=spec.model_dump(mode="json"),
-            folds=spec.cv.folds,
+            folds=spec.trials,
             created_at=now,
         )
         base = spec.base.model_dump(mode="json")
@@ -61,7 +62,7 @@ class SweepStore:
                 "sweep_id": sweep.id,
                 "fold": fold,
             }
-            for fold in range(spec.cv.folds)
+            for fold in range(spec.trials)
         ]
         with transaction(self.sessions) as session:
             session.add(sweep)

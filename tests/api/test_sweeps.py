@@ -35,12 +35,14 @@ def test_a_lasso_sweep_equals_lasso_cv(client: TestClient, settings: Settings) -
     response = client.post("/v1/sweeps", json=SWEEP)
     assert response.status_code == 202, response.text
     sweep_id = response.json()["id"]
-    assert client.get(f"/v1/sweeps/{sweep_id}").json()["trials_total"] == 5
+    assert (
+        client.get(f"/v1/sweeps/{sweep_id}").json()["trials_total"] == 6
+    )  # 5 folds and the path on every row
     assert client.get(f"/v1/sweeps/{sweep_id}/result").status_code == 409
     assert client.get("/v1/jobs").json()["items"] == []  # folds are the sweep's, not listed
-    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 5
+    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 6
     sweep = client.get(f"/v1/sweeps/{sweep_id}").json()
-    assert (sweep["status"], sweep["trials_done"]) == ("succeeded", 5)
+    assert (sweep["status"], sweep["trials_done"]) == ("succeeded", 6)
     result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
 
     X, y = load_diabetes(return_X_y=True)
@@ -65,7 +67,7 @@ def test_an_l1_ratio_grid_chooses_what_elastic_net_cv_chooses(
         "grid": {"alpha": {"logspace": [-4, 1, 20]}, "l1_ratio": {"values": [0.2, 0.9, 0.5]}},
     }
     sweep_id = client.post("/v1/sweeps", json=body).json()["id"]
-    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 5
+    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 6
     result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
 
     X, y = load_diabetes(return_X_y=True)
@@ -124,7 +126,7 @@ def test_cancelling_a_sweep_cancels_its_folds(client: TestClient, settings: Sett
         refused = client.request(method, f"/v1/jobs/{fold.id}/{path}".rstrip("/"))
         assert refused.status_code == 409 and "cancel the sweep" in refused.json()["detail"]
     assert client.post(f"/v1/sweeps/{sweep_id}/cancel").json()["status"] == "cancelled"
-    assert run_folds(settings, sweep_id) == [Outcome.skipped] * 5
+    assert run_folds(settings, sweep_id) == [Outcome.skipped] * 6
     assert client.post(f"/v1/sweeps/{sweep_id}/cancel").status_code == 409
 
 
@@ -172,7 +174,7 @@ def test_an_l1_logistic_sweep_chooses_what_logistic_regression_cv_chooses(
         "cv": {"folds": 3, "seed": 0},
     }
     sweep_id = client.post("/v1/sweeps", json=body).json()["id"]
-    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 3
+    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 4
     result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
     assert result["metric"] == "accuracy"
     X, y = load_breast_cancer(return_X_y=True)
@@ -271,7 +273,6 @@ def test_a_weight_decay_sweep_trains_a_network_per_alpha(
 def test_a_sweep_whose_aggregation_raises_fails_once(
     client: TestClient, settings: Settings
 ) -> None:
-    from workers.job_runner import data_sources
     from workers.sweeps.runs import finish_sweep
 
     sweep_id = client.post("/v1/sweeps", json=SWEEP).json()["id"]
@@ -280,8 +281,8 @@ def test_a_sweep_whose_aggregation_raises_fails_once(
         claimed = ctx.attempts.claim(job.id, "w/1")
         assert claimed is not None
         assert ctx.attempts.succeed(job.id, claimed.attempt, {}, [])
-    assert finish_sweep(ctx.sweeps, ctx.artifacts, sweep_id, data_sources(ctx)) == "failed"
+    assert finish_sweep(ctx.sweeps, ctx.artifacts, sweep_id) == "failed"
     sweep = client.get(f"/v1/sweeps/{sweep_id}").json()
     assert sweep["status"] == "failed" and sweep["error"]["code"] == "internal_error"
     assert sweep["error"]["message"].startswith("aggregation: KeyError")
-    assert finish_sweep(ctx.sweeps, ctx.artifacts, sweep_id, data_sources(ctx)) is None
+    assert finish_sweep(ctx.sweeps, ctx.artifacts, sweep_id) is None

@@ -59,7 +59,7 @@ def test_a_lasso_sweep_on_an_upload_equals_lasso_cv(client: TestClient, settings
     sweep_id = response.json()["id"]
     refused = client.delete(f"/v1/datasets/{dataset_id}")  # its folds are queued
     assert refused.status_code == 409, refused.text
-    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 4
+    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 5
     result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
 
     X, y = load_diabetes(return_X_y=True)
@@ -96,7 +96,7 @@ def test_a_logistic_sweep_and_a_comparison_preprocess_each_fold(
     response = client.post("/v1/sweeps", json=sweep)
     assert response.status_code == 202, response.text
     sweep_id = response.json()["id"]
-    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 3
+    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 4
     result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
     assert result["metric"] == "accuracy" and max(result["cv"]["mean"]) > 0.85
     assert "site=a" in result["path"]["feature_names"]

@@ -325,7 +325,7 @@ def test_a_sweep_whose_worker_is_killed_still_counts_every_fold_once(
         while (sweep := d.client.get(f"/v1/sweeps/{sweep_id}").json())["status"] == "running":
             assert time.monotonic() < deadline, d.logs()
             time.sleep(0.2)
-        assert (sweep["status"], sweep["trials_done"]) == ("succeeded", 4), d.logs()
+        assert (sweep["status"], sweep["trials_done"]) == ("succeeded", 5), d.logs()
         result = d.client.get(f"/v1/sweeps/{sweep_id}/result").json()
         assert len(result["cv"]["per_fold"]) == 4 and len(result["values"]) == 100
         # The killed worker's fold ran again; no fold's result was counted twice.

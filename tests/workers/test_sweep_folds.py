@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from workers.callbacks import Step, StopTrainingError, TrainingCallback
@@ -73,3 +74,29 @@ def test_a_path_fold_reports_each_l1_ratio() -> None:
         "path at l1_ratio=0.7",
         "fold 0",
     ]
+
+
+def test_the_last_task_of_a_path_sweep_fits_every_row_at_each_l1_ratio() -> None:
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import enet_path
+
+    sweep = {
+        "kind": "sweep",
+        "base": {
+            "dataset": {"name": "diabetes"},
+            "model": {"kind": "linear_regression"},
+            "regularizers": [{"kind": "elastic_net", "alpha": 1.0}],
+        },
+        "grid": {"alpha": {"values": [0.01, 1.0, 0.1]}, "l1_ratio": {"values": [0.3, 0.7]}},
+        "cv": {"folds": 3},
+    }
+    seen = StopAt()
+    full = run_fold(sweep, 3, BUILT_IN, seen)  # folds 0-2 are the CV folds
+    assert [s.name for s in seen.steps][-1] == "fold 3"
+    assert full["alphas"] == [1.0, 0.1, 0.01]
+    X, y = load_diabetes(return_X_y=True)
+    assert full["feature_names"] == load_diabetes().feature_names
+    for path, ratio in zip(full["paths"], [0.3, 0.7], strict=True):
+        _, coefs, _ = enet_path(X - X.mean(0), y - y.mean(), l1_ratio=ratio, alphas=full["alphas"])
+        assert path["l1_ratio"] == ratio
+        assert np.allclose(np.asarray(path["coef"]).T, coefs)

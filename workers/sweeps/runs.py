@@ -33,7 +33,7 @@ from workers.sweeps.paths import (
     logistic_fold_path,
     path_coefficients,
 )
-from workers.trainers.linear import DataError, SplitData, penalty_of
+from workers.trainers.linear import SplitData, penalty_of
 
 log = logging.getLogger(__name__)
 PNG = "image/png"
@@ -78,17 +78,22 @@ def run_fold(
     kind = ComparisonCreate if spec.get("kind") == "comparison" else SweepCreate
     parsed = kind.model_validate(spec)
     data = sources.load(parsed.base)
-    split = data.split(data.rows(parsed.cv, fold))
-    if isinstance(parsed, ComparisonCreate):
-        progress = Progress(callbacks, comparison_steps(parsed))
-        result = run_comparison_fold(parsed, data, split, progress)
-    elif parsed.base.model.kind in NETWORK_KINDS:
-        values = len(parsed.grid[parsed.parameter].points())
-        progress = Progress(callbacks, network_steps(parsed.base, values))
-        result = run_network_fold(parsed, data, split, progress)
-    else:
+    if isinstance(parsed, SweepCreate) and parsed.computes_path and fold == parsed.cv.folds:
+        # The last task of a path sweep: the path on every row.
         progress = Progress(callbacks, len(parsed.l1_ratios or [None]) + 1)
-        result = run_path_fold(parsed, split, progress)
+        result = run_full_paths(parsed, data, progress)
+    else:
+        split = data.split(data.rows(parsed.cv, fold))
+        if isinstance(parsed, ComparisonCreate):
+            progress = Progress(callbacks, comparison_steps(parsed))
+            result = run_comparison_fold(parsed, data, split, progress)
+        elif not parsed.computes_path:
+            values = len(parsed.grid[parsed.parameter].points())
+            progress = Progress(callbacks, network_steps(parsed.base, values))
+            result = run_network_fold(parsed, data, split, progress)
+        else:
+            progress = Progress(callbacks, len(parsed.l1_ratios or [None]) + 1)
+            result = run_path_fold(parsed, split, progress)
     progress.done(f"fold {fold}", "fold", fold=fold)
     return result
 
@@ -121,11 +126,38 @@ def run_path_fold(sweep: SweepCreate, split: SplitData, progress: Progress) -> d
     return {"l1_ratios": sweep.l1_ratios, "paths": [one_path(r) for r in sweep.l1_ratios]}
 
 
+def run_full_paths(sweep: SweepCreate, data: SweepData, progress: Progress) -> dict[str, Any]:
+    """The path fitted on every row, for each l1_ratio of the grid (the aggregation keeps
+    the chosen ratio's): a task of its own, so it runs beside the folds."""
+    every = data.every_row()
+    X, y = every.X_train, every.y_train
+    penalty, l1_ratio = _penalty(sweep.base)
+    alphas = descending(np.asarray(sweep.grid["alpha"].points()))
+    names = every.feature_names
+    paths = []
+    for ratio in sweep.l1_ratios or [l1_ratio]:
+        if _classifies(sweep.base):
+            models = logistic_fits(penalty, X, y, alphas, l1_ratio=ratio, **_tuning(sweep.base))
+            coefs = np.column_stack([m.coef_.ravel() for m in models])  # classes x features
+            intercepts = np.array([m.intercept_[0] for m in models])
+            if models[0].coef_.shape[0] > 1:
+                labels = data.target_names or [str(c) for c in models[0].classes_]
+                names = [f"{label}:{name}" for label in labels for name in every.feature_names]
+        else:
+            coefs, intercepts = path_coefficients(
+                penalty, X, y, alphas, l1_ratio=ratio, **_tuning(sweep.base)
+            )
+        paths.append(
+            {"l1_ratio": ratio, "coef": coefs.T.tolist(), "intercept": intercepts.tolist()}
+        )
+        progress.done(f"path on every row at l1_ratio={ratio:g}", "path")
+    return {"alphas": alphas.tolist(), "feature_names": names, "paths": paths}
+
+
 def finish_sweep(
     sweeps: SweepStore,
     artifacts: ArtifactStore,
     sweep_id: str,
-    sources: DataSources,
     stale_before: datetime | None = None,
 ) -> str | None:
     """Aggregate a sweep whose folds have all ended; None when it is not time (or another
@@ -153,10 +185,7 @@ def finish_sweep(
         return "failed"
     results = [job.result or {} for job in folds]
     try:
-        result = _aggregate(row.spec, sweep_id, results, artifacts, sources)
-    except DataError as exc:
-        sweeps.finish(sweep_id, "failed", error_code="invalid_data", error_message=str(exc))
-        return "failed"
+        result = _aggregate(row.spec, sweep_id, results, artifacts)
     except Exception as exc:
         log.exception("aggregating sweep %s failed", sweep_id)
         message = f"aggregation: {type(exc).__name__}: {exc}"
@@ -168,19 +197,17 @@ def finish_sweep(
 
 
 def _aggregate(
-    spec: dict[str, Any],
-    sweep_id: str,
-    results: list[dict[str, Any]],
-    artifacts: ArtifactStore,
-    sources: DataSources,
+    spec: dict[str, Any], sweep_id: str, results: list[dict[str, Any]], artifacts: ArtifactStore
 ) -> dict[str, Any]:
+    """The result from the tasks' results alone: no data is read again."""
     if spec.get("kind") == "comparison":
         comparison = ComparisonCreate.model_validate(spec)
         return aggregate_comparison(comparison, sweep_id, results, artifacts)
     sweep = SweepCreate.model_validate(spec)
     if sweep.base.model.kind in NETWORK_KINDS:
         return aggregate_networks(sweep, sweep_id, results, artifacts)
-    return aggregate_result(sweep, sweep_id, results, artifacts, sources.load(sweep.base))
+    folds, (full,) = results[: sweep.cv.folds], results[sweep.cv.folds :]
+    return aggregate_result(sweep, sweep_id, folds, full, artifacts)
 
 
 def _curve(fold_results: list[dict[str, Any]], higher_is_better: bool) -> CVCurve:
@@ -282,27 +309,18 @@ def aggregate_result(
     spec: SweepCreate,
     sweep_id: str,
     fold_results: list[dict[str, Any]],
+    full: dict[str, Any],
     artifacts: ArtifactStore,
-    data: SweepData,
 ) -> dict[str, Any]:
+    """The CV curve (of the best l1_ratio), the choices, the chosen ratio's path on every
+    row, and the figures."""
     classifies = _classifies(spec.base)
     curve, l1_ratio, by_ratio = _by_l1_ratio(spec, fold_results, classifies)
-    every = data.every_row()
-    X, y = every.X_train, every.y_train
-    penalty, _ = _penalty(spec.base)
-    alphas = descending(curve.alphas)
-    names = every.feature_names
-    if classifies:
-        models = logistic_fits(penalty, X, y, alphas, l1_ratio=l1_ratio, **_tuning(spec.base))
-        coefs = np.column_stack([m.coef_.ravel() for m in models])  # classes x features, flat
-        intercepts = np.array([m.intercept_[0] for m in models])
-        if models[0].coef_.shape[0] > 1:
-            labels = data.target_names or [str(c) for c in models[0].classes_]
-            names = [f"{label}:{name}" for label in labels for name in every.feature_names]
-    else:
-        coefs, intercepts = path_coefficients(
-            penalty, X, y, alphas, l1_ratio=l1_ratio, **_tuning(spec.base)
-        )
+    alphas = np.asarray(full["alphas"])
+    names = full["feature_names"]
+    path = next(p for p in full["paths"] if p["l1_ratio"] == l1_ratio)
+    coefs = np.asarray(path["coef"]).T  # features x alphas
+    intercepts = np.asarray(path["intercept"])
     n_nonzero = np.count_nonzero(coefs, axis=0)
     metric = "accuracy" if classifies else "mse"
     others = {}
