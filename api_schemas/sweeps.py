@@ -120,7 +120,10 @@ class CVScores(BaseModel):
 class CoefficientPath(BaseModel):
     feature_names: list[str]
     coef: list[list[float]] = Field(description="One row per alpha, a value per feature.")
-    intercept: list[float]
+    intercept: list[float] | list[list[float]] = Field(
+        description="One per alpha; for more than two classes, one list per alpha (a value "
+        "per class, coef's rows then being class:feature)."
+    )
     n_nonzero: list[int]
 
 

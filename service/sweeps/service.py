@@ -39,8 +39,8 @@ def sweep_url(sweep_id: str) -> str:
 
 
 def check_sweep_spec(spec: SweepCreate, uploaded: UploadedDataset | None = None) -> None:
-    """What this service can sweep: the alpha (and l1_ratio) of a linear or (binary)
-    logistic regression's penalty, or a network's dropout rate or penalty alpha, on a
+    """What this service can sweep: the alpha (and l1_ratio) of a linear or logistic
+    regression's penalty, or a network's dropout rate or penalty alpha, on a
     built-in dataset or ``uploaded`` (the caller's dataset the base names)."""
     _check_grid_shape(spec)
     if spec.base.model.kind in NETWORK_KINDS:
@@ -66,14 +66,7 @@ def check_sweep_spec(spec: SweepCreate, uploaded: UploadedDataset | None = None)
         raise SpecError(
             ("base", "regularizers"), "an l1_ratio grid varies the mix of an elastic_net"
         )
-    dataset = _check_base(spec.base, uploaded)
-    if isinstance(model, LogisticRegressionSpec) and dataset.classes != 2:
-        field = "id" if spec.base.dataset.id else "name"
-        raise SpecError(
-            ("base", "dataset", field),
-            f"logistic sweeps take binary targets for now; {dataset.name} has "
-            f"{dataset.classes} classes",
-        )
+    _check_base(spec.base, uploaded)
 
 
 def _check_grid_shape(spec: SweepCreate) -> None:

@@ -189,9 +189,43 @@ def test_an_l1_logistic_sweep_chooses_what_logistic_regression_cv_chooses(
     ).fit(X, y)
     assert 1 / result["best"]["alpha"] == pytest.approx(reference.C_[0])
     assert np.allclose(result["cv"]["per_fold"], reference.scores_[1][:, :, 0], atol=1e-12)
-    multiclass = {**body, "base": {**body["base"], "dataset": {"name": "iris"}}}
-    refused = client.post("/v1/sweeps", json=multiclass)
-    assert refused.status_code == 422 and "binary" in refused.json()["detail"][0]["msg"]
+
+
+def test_a_multiclass_l1_sweep_chooses_what_logistic_regression_cv_chooses(
+    client: TestClient, settings: Settings
+) -> None:
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import StratifiedKFold
+
+    body = {
+        "base": {
+            "dataset": {"name": "iris"},
+            "model": {"kind": "logistic_regression"},
+            "regularizers": [{"kind": "l1", "alpha": 1.0}],
+        },
+        "grid": {"alpha": {"logspace": [-2, 2, 5]}},
+        "cv": {"folds": 3, "shuffle": True, "seed": 0},
+    }
+    sweep_id = client.post("/v1/sweeps", json=body).json()["id"]
+    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 4
+    result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(Warning):  # saga stops at max_iter on unscaled iris, as the folds did
+        reference = LogisticRegressionCV(
+            Cs=[1 / a for a in result["values"]],
+            cv=StratifiedKFold(3, shuffle=True, random_state=0),
+            l1_ratios=[1.0],
+            solver="saga",
+            random_state=0,
+            scoring="accuracy",
+            use_legacy_attributes=True,
+        ).fit(X, y)
+    assert 1 / result["best"]["alpha"] == pytest.approx(reference.C_[0])
+    assert np.allclose(result["cv"]["per_fold"], reference.scores_[0][:, :, 0], atol=1e-12)
+    path = result["path"]
+    assert len(path["feature_names"]) == 3 * 4 and path["feature_names"][0].startswith("setosa:")
+    assert len(path["intercept"][0]) == 3 and path["n_nonzero"][0] < path["n_nonzero"][-1]
 
 
 def test_a_dropout_rate_sweep_on_digits(client: TestClient, settings: Settings) -> None:

@@ -97,11 +97,9 @@ def logistic_fits(
     max_iter: int,
     seed: int,
 ) -> list[LogisticRegression]:
-    """LogisticRegression at C = 1/alpha for each alpha, as LogisticRegressionCV fits its
-    Cs with liblinear (independently; this solver has no warm start)."""
-    n_classes = len(np.unique(y))
+    """LogisticRegression at C = 1/alpha for each alpha, with the solver the folds used."""
     ratio = {"l1": 1.0, "l2": 0.0}.get(penalty, l1_ratio)
-    solver = "liblinear" if penalty in {"l1", "l2"} and n_classes == 2 else "saga"
+    solver = logistic_solver(penalty, len(np.unique(y)))
     return [
         LogisticRegression(
             C=1 / alpha,
@@ -128,22 +126,21 @@ def logistic_fold_path(
     max_iter: int,
     seed: int,
 ) -> FoldPath:
-    """Accuracy along the path on one fold (binary targets): LogisticRegressionCV itself,
-    given this fold alone, so the scores are exactly its (liblinear stops at max_iter,
-    and how it gets there depends on details a re-implementation would not share)."""
+    """Accuracy along the path on one fold: LogisticRegressionCV itself, given this fold
+    alone, so the scores are exactly its (liblinear stops at max_iter, and how it gets
+    there depends on details a re-implementation would not share)."""
     (X_train, y_train), (X_test, y_test) = train, test
     X, y = np.vstack([X_train, X_test]), np.concatenate([y_train, y_test])
     rows = (np.arange(len(y_train)), np.arange(len(y_train), len(y)))
     alphas = descending(alphas)
     ratio = {"l1": 1.0, "l2": 0.0}.get(penalty, l1_ratio)
-    solver = "liblinear" if penalty in {"l1", "l2"} else "saga"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence notes; the job's fit reports them
         fitted = LogisticRegressionCV(
             Cs=list(1 / alphas),  # ascending C: the order of descending alpha
             cv=[rows],
             l1_ratios=[ratio],
-            solver=solver,
+            solver=logistic_solver(penalty, len(np.unique(y))),
             fit_intercept=fit_intercept,
             tol=tol,
             max_iter=max_iter,
@@ -152,18 +149,34 @@ def logistic_fold_path(
             refit=False,
             use_legacy_attributes=True,
         ).fit(X, y)
-    positive = fitted.classes_[1]
-    paths = fitted.coefs_paths_[positive][0, :, 0, :]  # Cs x (features [+ intercept])
-    coefs = paths[:, : X.shape[1]]
-    intercepts = paths[:, X.shape[1]] if fit_intercept else np.zeros(len(alphas))
-    train_predictions = (X_train @ coefs.T + intercepts) > 0
-    train_accuracy = (train_predictions == (y_train == positive)[:, None]).mean(axis=0)
+    classes = fitted.classes_
+    # One (Cs x features [+ intercept]) block per class; a binary fit has the positive's.
+    blocks = [
+        fitted.coefs_paths_[c][0, :, 0, :] for c in (classes[1:] if len(classes) == 2 else classes)
+    ]
+    paths = np.stack(blocks)  # classes x Cs x (features [+ intercept])
+    n_features = X.shape[1]
+    coefs = paths[:, :, :n_features]
+    intercepts = paths[:, :, n_features] if fit_intercept else np.zeros(paths.shape[:2])
+    logits = np.einsum("nf,kcf->nck", X_train, coefs) + intercepts.T[None, :, :]
+    if len(classes) == 2:
+        predicted = classes[(logits[:, :, 0] > 0).astype(int)]
+    else:
+        predicted = classes[np.argmax(logits, axis=2)]
     return FoldPath(
         alphas=alphas,
-        test_score=fitted.scores_[positive][0, :, 0],
-        train_score=train_accuracy,
-        n_nonzero=np.count_nonzero(coefs, axis=1),
+        test_score=fitted.scores_[classes[-1]][0, :, 0],
+        train_score=(predicted == y_train[:, None]).mean(axis=0),
+        n_nonzero=np.count_nonzero(coefs, axis=(0, 2)),
     )
+
+
+def logistic_solver(penalty: str, n_classes: int) -> str:
+    """liblinear for binary l1 and l2 (LogisticRegressionCV's choice in scikit-learn's own
+    examples); for more classes lbfgs for l2 and saga for the penalties it alone supports."""
+    if penalty in {"l1", "l2"} and n_classes == 2:
+        return "liblinear"
+    return "lbfgs" if penalty == "l2" else "saga"
 
 
 def path_coefficients(

@@ -139,7 +139,10 @@ def run_full_paths(sweep: SweepCreate, data: SweepData, progress: Progress) -> d
         if _classifies(sweep.base):
             models = logistic_fits(penalty, X, y, alphas, l1_ratio=ratio, **_tuning(sweep.base))
             coefs = np.column_stack([m.coef_.ravel() for m in models])  # classes x features
-            intercepts = np.array([m.intercept_[0] for m in models])
+            # One intercept per alpha, or (multiclass) a list per alpha, one per class.
+            intercepts = np.array(
+                [m.intercept_ if len(m.intercept_) > 1 else m.intercept_[0] for m in models]
+            )
             if models[0].coef_.shape[0] > 1:
                 labels = data.target_names or [str(c) for c in models[0].classes_]
                 names = [f"{label}:{name}" for label in labels for name in every.feature_names]
