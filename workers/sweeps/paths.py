@@ -172,8 +172,8 @@ def logistic_fold_path(
 
 
 def logistic_solver(penalty: str, n_classes: int) -> str:
-    """liblinear for binary l1 and l2 (LogisticRegressionCV's choice in scikit-learn's own
-    examples); for more classes lbfgs for l2 and saga for the penalties it alone supports."""
+    """liblinear for binary l1 and l2 (exact, and fast on small problems); for more
+    classes lbfgs for l2 and saga for the penalties only it supports."""
     if penalty in {"l1", "l2"} and n_classes == 2:
         return "liblinear"
     return "lbfgs" if penalty == "l2" else "saga"

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from api_schemas import NETWORK_KINDS, JobCreate, LinearRegressionSpec, LogisticRegressionSpec
+from api_schemas import NETWORK_KINDS
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from service.artifacts import ArtifactStore
@@ -21,6 +21,12 @@ from workers.sweeps.figures import (
     render_validation_curve,
 )
 from workers.sweeps.folds import DataSources, SweepData
+from workers.sweeps.linear_paths import (
+    classifies,
+    penalty_settings,
+    solver_settings,
+    spec_fold_path,
+)
 from workers.sweeps.networks import network_steps, run_network_fold
 from workers.sweeps.paths import (
     CVCurve,
@@ -28,44 +34,13 @@ from workers.sweeps.paths import (
     aggregate,
     best_curve,
     descending,
-    fold_path,
     logistic_fits,
-    logistic_fold_path,
     path_coefficients,
 )
-from workers.trainers.linear import SplitData, penalty_of
+from workers.trainers.linear import SplitData
 
 log = logging.getLogger(__name__)
 PNG = "image/png"
-
-
-def _penalty(spec: JobCreate) -> tuple[str, float]:
-    penalty = penalty_of(spec)
-    assert penalty is not None, "sweeps are checked to have a penalty"
-    return penalty.kind, getattr(penalty, "l1_ratio", 1.0)
-
-
-def _tuning(spec: JobCreate) -> dict[str, Any]:
-    """Solver settings as scikit-learn's defaults for the model (and the split seed for
-    logistic regression's stochastic solvers, as a job uses it)."""
-    model = spec.model
-    if isinstance(model, LogisticRegressionSpec):
-        return {
-            "fit_intercept": model.fit_intercept,
-            "tol": model.tol or 1e-4,
-            "max_iter": model.max_iter or 100,
-            "seed": spec.split.seed,
-        }
-    assert isinstance(model, LinearRegressionSpec)
-    return {
-        "fit_intercept": model.fit_intercept,
-        "tol": model.tol or 1e-4,
-        "max_iter": model.max_iter or 1000,
-    }
-
-
-def _classifies(spec: JobCreate) -> bool:
-    return isinstance(spec.model, LogisticRegressionSpec)
 
 
 def run_fold(
@@ -103,16 +78,11 @@ def run_path_fold(sweep: SweepCreate, split: SplitData, progress: Progress) -> d
     l1_ratio grid, a path for each ratio."""
     assert split.X_test is not None and split.y_test is not None
     train, test = (split.X_train, split.y_train), (split.X_test, split.y_test)
-    penalty, l1_ratio = _penalty(sweep.base)
+    _, l1_ratio = penalty_settings(sweep.base)
     alphas = np.asarray(sweep.grid["alpha"].points())
 
     def one_path(ratio: float) -> dict[str, Any]:
-        if _classifies(sweep.base):
-            path = logistic_fold_path(
-                penalty, train, test, alphas, l1_ratio=ratio, **_tuning(sweep.base)
-            )
-        else:
-            path = fold_path(penalty, train, test, alphas, l1_ratio=ratio, **_tuning(sweep.base))
+        path = spec_fold_path(sweep.base, train, test, alphas, ratio)
         progress.done(f"path at l1_ratio={ratio:g}", "path")
         return {
             "alphas": path.alphas.tolist(),
@@ -131,13 +101,15 @@ def run_full_paths(sweep: SweepCreate, data: SweepData, progress: Progress) -> d
     the chosen ratio's): a task of its own, so it runs beside the folds."""
     every = data.every_row()
     X, y = every.X_train, every.y_train
-    penalty, l1_ratio = _penalty(sweep.base)
+    penalty, l1_ratio = penalty_settings(sweep.base)
     alphas = descending(np.asarray(sweep.grid["alpha"].points()))
     names = every.feature_names
     paths = []
     for ratio in sweep.l1_ratios or [l1_ratio]:
-        if _classifies(sweep.base):
-            models = logistic_fits(penalty, X, y, alphas, l1_ratio=ratio, **_tuning(sweep.base))
+        if classifies(sweep.base):
+            models = logistic_fits(
+                penalty, X, y, alphas, l1_ratio=ratio, **solver_settings(sweep.base)
+            )
             coefs = np.column_stack([m.coef_.ravel() for m in models])  # classes x features
             # One intercept per alpha, or (multiclass) a list per alpha, one per class.
             intercepts = np.array(
@@ -148,7 +120,7 @@ def run_full_paths(sweep: SweepCreate, data: SweepData, progress: Progress) -> d
                 names = [f"{label}:{name}" for label in labels for name in every.feature_names]
         else:
             coefs, intercepts = path_coefficients(
-                penalty, X, y, alphas, l1_ratio=ratio, **_tuning(sweep.base)
+                penalty, X, y, alphas, l1_ratio=ratio, **solver_settings(sweep.base)
             )
         paths.append(
             {"l1_ratio": ratio, "coef": coefs.T.tolist(), "intercept": intercepts.tolist()}
@@ -261,9 +233,9 @@ def aggregate_networks(
 ) -> dict[str, Any]:
     """CV score per dropout rate or alpha, the best value and the strongest within 1 SE."""
     parameter = spec.parameter
-    classifies = fold_results[0]["task"] == "classification"
-    curve = _curve(fold_results, higher_is_better=classifies)
-    metric = "accuracy" if classifies else "mse"
+    classification = fold_results[0]["task"] == "classification"
+    curve = _curve(fold_results, higher_is_better=classification)
+    metric = "accuracy" if classification else "mse"
     figure = render_validation_curve(
         curve.alphas,
         train=curve.mean_train,
@@ -282,16 +254,18 @@ def aggregate_networks(
 
 
 def _by_l1_ratio(
-    spec: SweepCreate, fold_results: list[dict[str, Any]], classifies: bool
+    spec: SweepCreate, fold_results: list[dict[str, Any]], classification: bool
 ) -> tuple[CVCurve, float, list[dict[str, Any]] | None]:
     """The curve to report, its l1_ratio, and (with an l1_ratio grid) every ratio's curve;
     the best ratio is the one whose best mean CV score is best, the first on ties, as
     ElasticNetCV picks it."""
     ratios = spec.l1_ratios
     if ratios is None:
-        return _curve(fold_results, classifies), _penalty(spec.base)[1], None
-    curves = [_curve([r["paths"][i] for r in fold_results], classifies) for i in range(len(ratios))]
-    best = best_curve(curves, higher_is_better=classifies)
+        return _curve(fold_results, classification), penalty_settings(spec.base)[1], None
+    curves = [
+        _curve([r["paths"][i] for r in fold_results], classification) for i in range(len(ratios))
+    ]
+    best = best_curve(curves, higher_is_better=classification)
     by_ratio = [
         {
             "l1_ratio": ratio,
@@ -317,15 +291,15 @@ def aggregate_result(
 ) -> dict[str, Any]:
     """The CV curve (of the best l1_ratio), the choices, the chosen ratio's path on every
     row, and the figures."""
-    classifies = _classifies(spec.base)
-    curve, l1_ratio, by_ratio = _by_l1_ratio(spec, fold_results, classifies)
+    classification = classifies(spec.base)
+    curve, l1_ratio, by_ratio = _by_l1_ratio(spec, fold_results, classification)
     alphas = np.asarray(full["alphas"])
     names = full["feature_names"]
     path = next(p for p in full["paths"] if p["l1_ratio"] == l1_ratio)
     coefs = np.asarray(path["coef"]).T  # features x alphas
     intercepts = np.asarray(path["intercept"])
     n_nonzero = np.count_nonzero(coefs, axis=0)
-    metric = "accuracy" if classifies else "mse"
+    metric = "accuracy" if classification else "mse"
     others = {}
     if by_ratio is not None:
         others = {
