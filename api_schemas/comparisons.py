@@ -7,9 +7,20 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api_schemas.cv import CVSettings
+from api_schemas.grids import LogSpace, Values
 from api_schemas.jobs import JobCreate
 from api_schemas.regularizers import Regularizer
 from api_schemas.results import ArtifactRef
+
+
+class Tuning(BaseModel):
+    """Choose the configuration's penalty alpha by an inner cross-validation over ``alpha``
+    on each outer fold's training rows (nested CV: the rows that score it never choose it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    alpha: LogSpace | Values
+    folds: int = Field(3, ge=2, le=20, description="Folds of the inner cross-validation.")
 
 
 class Configuration(BaseModel):
@@ -18,6 +29,12 @@ class Configuration(BaseModel):
     name: str = Field(min_length=1, max_length=64, examples=["lasso"])
     regularizers: list[Regularizer] = Field(
         default_factory=list, description="Empty for no regularization (the baseline)."
+    )
+    tune: Tuning | None = Field(
+        None,
+        description="Linear and logistic regression: the alpha of the configuration's one "
+        "l1, l2 or elastic_net is chosen on each fold by an inner CV (its own alpha is "
+        "then ignored), so the configurations compete at their CV-best strengths.",
     )
 
 
@@ -55,6 +72,9 @@ class LeaderboardRow(BaseModel):
         "positive is better; None for the baseline itself."
     )
     p_value: float | None = Field(description="Paired t-test over the folds against the baseline.")
+    tuned_alpha: list[float] | None = Field(
+        None, description="With tune: the alpha the inner CV chose on each fold."
+    )
 
 
 class ComparisonResult(BaseModel):

@@ -14,7 +14,7 @@ from api_schemas import (
     LinearRegressionSpec,
     LogisticRegressionSpec,
 )
-from api_schemas.comparisons import ComparisonCreate, ComparisonResult
+from api_schemas.comparisons import ComparisonCreate, ComparisonResult, Configuration
 from api_schemas.sweeps import SweepCreate, SweepRead, SweepResult
 from service.artifacts import ArtifactStore
 from service.datasets.store import DatasetStore
@@ -210,6 +210,8 @@ def check_comparison_spec(spec: ComparisonCreate, uploaded: UploadedDataset | No
         raise SpecError(("base", "regularizers"), "put regularizers in the configurations")
     for index, configuration in enumerate(spec.configurations):
         job = spec.base.model_copy(update={"regularizers": configuration.regularizers})
+        if configuration.tune is not None:
+            _check_tuning(configuration, index, linear)
         try:
             check_job_spec(job, uploaded)
         except SpecError as exc:
@@ -217,6 +219,20 @@ def check_comparison_spec(spec: ComparisonCreate, uploaded: UploadedDataset | No
             if loc and loc[0] == "regularizers":
                 raise SpecError(("configurations", index, *loc), exc.message) from exc
             raise SpecError(("base", *loc), exc.message) from exc
+
+
+def _check_tuning(configuration: Configuration, index: int, linear: bool) -> None:
+    loc = ("configurations", index)
+    if not linear:
+        raise SpecError((*loc, "tune"), "tune chooses a linear or logistic model's alpha")
+    penalties = [r for r in configuration.regularizers if r.kind in PENALTY_KINDS]
+    if len(penalties) != 1:
+        raise SpecError(
+            (*loc, "regularizers"), "tune chooses the alpha of one l1, l2 or elastic_net"
+        )
+    assert configuration.tune is not None
+    if any(not v > 0 for v in configuration.tune.alpha.points()):
+        raise SpecError((*loc, "tune", "alpha"), "alphas must be above 0")
 
 
 def submit_comparison(

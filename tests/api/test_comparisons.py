@@ -134,3 +134,63 @@ def test_network_configurations_compared_on_the_same_folds(
     }
     refused = client.post("/v1/comparisons", json=torch_linear).json()["detail"][0]
     assert refused["loc"] == ["body", "base", "model", "engine"]
+
+
+def test_tuned_configurations_compete_at_their_nested_cv_best_alpha(
+    client: TestClient, settings: Settings
+) -> None:
+    from sklearn.linear_model import Lasso, LassoCV
+    from sklearn.model_selection import KFold
+
+    from api_schemas import DatasetRef
+    from workers.datasets import load_dataset
+
+    grid = {"logspace": [-3, 1, 12]}
+    body = {
+        **COMPARISON,
+        "configurations": [
+            {"name": "none"},
+            {
+                "name": "lasso",
+                "regularizers": [{"kind": "l1", "alpha": 1}],
+                "tune": {"alpha": grid},
+            },
+            {
+                "name": "ridge",
+                "regularizers": [{"kind": "l2", "alpha": 1}],
+                "tune": {"alpha": grid},
+            },
+        ],
+    }
+    response = client.post("/v1/comparisons", json=body)
+    assert response.status_code == 202, response.text
+    assert run_folds(settings, response.json()["id"]) == [Outcome.succeeded] * 5
+    result = client.get(f"/v1/comparisons/{response.json()['id']}/result").json()
+    board = {row["name"]: row for row in result["leaderboard"]}
+    assert board["none"]["tuned_alpha"] is None and len(board["lasso"]["tuned_alpha"]) == 5
+
+    # Fold 0 by hand: LassoCV on the outer training rows alone, then Lasso at its alpha.
+    data = load_dataset(DatasetRef.model_validate(COMPARISON["base"]["dataset"]), settings.data_dir)
+    train, test = next(KFold(5, shuffle=True, random_state=0).split(data.X))
+    inner = LassoCV(alphas=np.logspace(-3, 1, 12), cv=KFold(3, shuffle=True, random_state=0))
+    inner.fit(data.X[train], data.y[train])
+    assert board["lasso"]["tuned_alpha"][0] == pytest.approx(inner.alpha_, rel=1e-12)
+    lasso = Lasso(alpha=inner.alpha_).fit(data.X[train], data.y[train])
+    mse = np.mean((lasso.predict(data.X[test]) - data.y[test]) ** 2)
+    assert board["lasso"]["per_fold"][0] == pytest.approx(mse, rel=1e-9)
+
+
+def test_tune_is_for_one_linear_penalty(client: TestClient) -> None:
+    tune = {"alpha": {"values": [0.1, 1.0]}}
+    no_penalty = {**COMPARISON, "configurations": [{"name": "none"}, {"name": "x", "tune": tune}]}
+    refused = client.post("/v1/comparisons", json=no_penalty).json()["detail"][0]
+    assert refused["loc"] == ["body", "configurations", 1, "regularizers"]
+    network = {
+        "base": {"dataset": {"name": "digits"}, "model": {"kind": "mlp"}},
+        "configurations": [
+            {"name": "none"},
+            {"name": "wd", "regularizers": [{"kind": "weight_decay", "alpha": 1}], "tune": tune},
+        ],
+    }
+    refused = client.post("/v1/comparisons", json=network).json()["detail"][0]
+    assert refused["loc"] == ["body", "configurations", 1, "tune"]

@@ -15,7 +15,8 @@ from service.artifacts import ArtifactStore
 from workers.callbacks import Progress
 from workers.plots import BASELINE, REGULARIZED, png
 from workers.sweeps.folds import SweepData
-from workers.sweeps.networks import fit_and_score, network_steps
+from workers.sweeps.linear_paths import inner_cv_alpha
+from workers.sweeps.networks import fit_and_score, network_steps, with_value
 from workers.trainers.linear import SplitData, build_estimator, fit_and_report, penalty_of
 
 PNG = "image/png"
@@ -40,8 +41,18 @@ def run_comparison_fold(
     n_classes = len(np.unique(data.y)) if data.classifies else 0
     metric, _ = metric_of(data.task)
     scores: dict[str, Any] = {}
+    tuned: dict[str, float] = {}
     for configuration in spec.configurations:
         job = spec.base.model_copy(update={"regularizers": configuration.regularizers})
+        if configuration.tune is not None:
+            tuned[configuration.name] = inner_cv_alpha(
+                job,
+                (split.X_train, split.y_train),
+                np.asarray(configuration.tune.alpha.points()),
+                folds=configuration.tune.folds,
+                seed=spec.cv.seed,
+            )
+            job = with_value(job, "alpha", tuned[configuration.name])
         if job.model.kind in NETWORK_KINDS:
             scores[configuration.name] = fit_and_score(
                 job, data, split, progress, configuration.name
@@ -51,7 +62,7 @@ def run_comparison_fold(
         assert report.metrics.test is not None
         scores[configuration.name] = getattr(report.metrics.test, metric)
         progress.done(configuration.name, "configuration", score=scores[configuration.name])
-    return {"scores": scores, "metric": metric, "task": data.task}
+    return {"scores": scores, "metric": metric, "task": data.task, "tuned": tuned}
 
 
 def aggregate_comparison(
@@ -82,6 +93,9 @@ def aggregate_comparison(
                 "per_fold": scores.tolist(),
                 "difference": difference,
                 "p_value": p_value,
+                "tuned_alpha": [r["tuned"][name] for r in fold_results]
+                if name in fold_results[0].get("tuned", {})
+                else None,
             }
         )
     rows.sort(key=lambda row: -sign * row["mean"])
@@ -103,9 +117,11 @@ def recommend(rows: list[dict[str, Any]], baseline: str, metric: str) -> str:
     if best["name"] == baseline:
         return f"Keep {baseline}: no configuration beats it on mean {metric}."
     p = best["p_value"]
+    tuned = best.get("tuned_alpha")
+    at = f" at alpha ~ {float(np.median(tuned)):.3g} (nested CV's median)" if tuned else ""
     if p is not None and p < 0.05:
         return (
-            f"Use {best['name']}: it improves mean {metric} over {baseline} by "
+            f"Use {best['name']}{at}: it improves mean {metric} over {baseline} by "
             f"{best['difference']:.4g} on every fold on average (paired t-test p={p:.3g})."
         )
     shown = "n/a" if p is None else f"{p:.3g}"
