@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.services import production_settings
+from bench.services import production_settings, time_sweep, wait_until_warm
 from tests.processes import deployment
 from workers.callbacks import CallbackList
 from workers.sweeps.folds import DataSources
@@ -67,12 +67,8 @@ def main() -> None:
         production_settings() as (settings, folder),
         deployment(settings, folder, worker_flags={"concurrency": str(args.workers)}) as running,
     ):
-        time.sleep(2)  # let the worker's pool start
-        started = time.perf_counter()
-        sweep_id = running.client.post("/v1/sweeps", json=sweep).json()["id"]
-        while running.client.get(f"/v1/sweeps/{sweep_id}").json()["status"] == "running":
-            time.sleep(0.05)
-        service_seconds = time.perf_counter() - started
+        wait_until_warm(running.client)
+        service_seconds, sweep_id = time_sweep(running.client, sweep)
         result = running.client.get(f"/v1/sweeps/{sweep_id}/result").json()
 
     networks = 5 * len(rates)

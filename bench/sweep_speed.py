@@ -17,14 +17,13 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sklearn.linear_model import ElasticNetCV, LassoCV, RidgeCV, enet_path
 from sklearn.model_selection import KFold
 
 from api_schemas import DatasetRef
-from bench.services import production_settings
+from bench.services import production_settings, time_sweep, wait_until_warm
 from service.config import Settings
 from service.db import make_engine
 from service.sweeps.store import SweepStore
@@ -123,32 +122,6 @@ def main() -> None:
     print("\nseconds after the sweep's row was written, first sweep / data cached:")
     print(timeline)
     print(warm_timeline)
-
-
-def time_sweep(client: Any, sweep: dict[str, Any]) -> tuple[float, str]:
-    """Seconds from POST to succeeded, and the sweep's id."""
-    started = time.perf_counter()
-    sweep_id = str(client.post("/v1/sweeps", json=sweep).json()["id"])
-    while client.get(f"/v1/sweeps/{sweep_id}").json()["status"] == "running":
-        time.sleep(0.05)
-    return time.perf_counter() - started, sweep_id
-
-
-def wait_until_warm(client: Any) -> None:
-    """A small sweep first, so the worker's pool processes have started (the worker
-    imports torch and scikit-learn before it consumes): the timing is a running
-    service's, not its start-up. The large dataset stays cold."""
-    small = {
-        "base": {
-            "dataset": {"name": "diabetes"},
-            "model": {"kind": "linear_regression"},
-            "regularizers": [{"kind": "l1", "alpha": 1.0}],
-        },
-        "grid": {"alpha": {"logspace": [-2, 1, 5]}},
-        "cv": {"folds": 5},
-    }
-    for _ in range(2):
-        time_sweep(client, small)
 
 
 def fold_timeline(settings: Settings, sweep_id: str) -> str:
