@@ -99,6 +99,7 @@ class L1RatioCurve(BaseModel):
     l1_ratio: float
     cv: CVScores
     train_mean: list[float]
+    train: CVScores
     best_alpha: float = Field(description="The alpha with the best mean CV score at this ratio.")
 
 
@@ -110,7 +111,10 @@ class SweepResult(BaseModel):
         "mse", description="mse (lower is better) for regression, accuracy for classification."
     )
     cv: CVScores
-    train_mean: list[float]
+    train_mean: list[float] = Field(description="train.mean, the training rows' score.")
+    train: CVScores = Field(
+        description="The score on each fold's training rows: beside cv, the train/test gap."
+    )
     best: dict[str, float] = Field(
         description='The value with the best mean CV score, e.g. {"alpha": 0.0123}; with an '
         "l1_ratio grid, the best pair."

@@ -51,6 +51,10 @@ def test_a_lasso_sweep_equals_lasso_cv(client: TestClient, settings: Settings) -
     assert result["best"] == {"alpha": pytest.approx(reference.alpha_, rel=1e-12)}
     assert np.allclose(result["cv"]["mean"], reference.mse_path_.mean(axis=1), rtol=1e-6)
     assert result["best_1se"]["alpha"] >= result["best"]["alpha"]
+    # The train/test gap: training rows fit better than held-out ones, most at weak alphas.
+    train, cv = np.array(result["train"]["mean"]), np.array(result["cv"]["mean"])
+    assert np.all(train <= cv) and np.array(result["train"]["per_fold"]).shape == (5, 30)
+    assert result["train_mean"] == result["train"]["mean"]
     assert len(result["path"]["coef"]) == 30 and len(result["path"]["coef"][0]) == 10
     assert result["path"]["n_nonzero"][0] == 0  # the strongest alpha zeroes everything
     for artifact in result["artifacts"]:
@@ -157,16 +161,22 @@ def test_a_bad_grid_is_422(client: TestClient) -> None:
     assert client.post("/v1/sweeps", json=body).status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("dataset", "solver", "classes"),
+    [("breast_cancer", "liblinear", 2), ("iris", "saga", 3)],  # saga: the multiclass l1 solver
+)
 def test_an_l1_logistic_sweep_chooses_what_logistic_regression_cv_chooses(
-    client: TestClient, settings: Settings
+    client: TestClient, settings: Settings, dataset: str, solver: str, classes: int
 ) -> None:
-    from sklearn.datasets import load_breast_cancer
+    import warnings
+
+    from sklearn import datasets
     from sklearn.linear_model import LogisticRegressionCV
     from sklearn.model_selection import StratifiedKFold
 
     body = {
         "base": {
-            "dataset": {"name": "breast_cancer"},
+            "dataset": {"name": dataset},
             "model": {"kind": "logistic_regression"},
             "regularizers": [{"kind": "l1", "alpha": 1.0}],
         },
@@ -177,55 +187,26 @@ def test_an_l1_logistic_sweep_chooses_what_logistic_regression_cv_chooses(
     assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 4
     result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
     assert result["metric"] == "accuracy"
-    X, y = load_breast_cancer(return_X_y=True)
-    reference = LogisticRegressionCV(
-        Cs=[1 / a for a in result["values"]],
-        cv=StratifiedKFold(3, shuffle=True, random_state=0),
-        l1_ratios=[1.0],
-        solver="liblinear",
-        random_state=0,
-        scoring="accuracy",
-        use_legacy_attributes=True,
-    ).fit(X, y)
-    assert 1 / result["best"]["alpha"] == pytest.approx(reference.C_[0])
-    assert np.allclose(result["cv"]["per_fold"], reference.scores_[1][:, :, 0], atol=1e-12)
-
-
-def test_a_multiclass_l1_sweep_chooses_what_logistic_regression_cv_chooses(
-    client: TestClient, settings: Settings
-) -> None:
-    from sklearn.datasets import load_iris
-    from sklearn.linear_model import LogisticRegressionCV
-    from sklearn.model_selection import StratifiedKFold
-
-    body = {
-        "base": {
-            "dataset": {"name": "iris"},
-            "model": {"kind": "logistic_regression"},
-            "regularizers": [{"kind": "l1", "alpha": 1.0}],
-        },
-        "grid": {"alpha": {"logspace": [-2, 2, 5]}},
-        "cv": {"folds": 3, "shuffle": True, "seed": 0},
-    }
-    sweep_id = client.post("/v1/sweeps", json=body).json()["id"]
-    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 4
-    result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
-    X, y = load_iris(return_X_y=True)
-    with pytest.warns(Warning):  # saga stops at max_iter on unscaled iris, as the folds did
+    X, y = getattr(datasets, f"load_{dataset}")(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # stops at max_iter on unscaled data, as the folds did
         reference = LogisticRegressionCV(
             Cs=[1 / a for a in result["values"]],
             cv=StratifiedKFold(3, shuffle=True, random_state=0),
             l1_ratios=[1.0],
-            solver="saga",
+            solver=solver,
             random_state=0,
             scoring="accuracy",
             use_legacy_attributes=True,
         ).fit(X, y)
     assert 1 / result["best"]["alpha"] == pytest.approx(reference.C_[0])
-    assert np.allclose(result["cv"]["per_fold"], reference.scores_[0][:, :, 0], atol=1e-12)
+    scores = reference.scores_[reference.classes_[-1]][:, :, 0]
+    assert np.allclose(result["cv"]["per_fold"], scores, atol=1e-12)
     path = result["path"]
-    assert len(path["feature_names"]) == 3 * 4 and path["feature_names"][0].startswith("setosa:")
-    assert len(path["intercept"][0]) == 3 and path["n_nonzero"][0] < path["n_nonzero"][-1]
+    if classes > 2:  # a coefficient per class and feature, an intercept per class
+        assert len(path["feature_names"]) == 3 * 4
+        assert path["feature_names"][0].startswith("setosa:") and len(path["intercept"][0]) == 3
+    assert path["n_nonzero"][0] < path["n_nonzero"][-1]
 
 
 def test_a_dropout_rate_sweep_on_digits(client: TestClient, settings: Settings) -> None:

@@ -34,6 +34,7 @@ class CVCurve:
     std: np.ndarray
     per_fold: np.ndarray  # folds x alphas
     mean_train: np.ndarray
+    train_per_fold: np.ndarray  # folds x alphas: each fold's score on its training rows
     best: float
     best_1se: float
 
@@ -216,6 +217,7 @@ def aggregate(folds: list[FoldPath], higher_is_better: bool = False) -> CVCurve:
     CV estimators choose; best_1se the strongest within one standard error of it."""
     alphas = folds[0].alphas
     per_fold = np.vstack([fold.test_score for fold in folds])
+    train = np.vstack([fold.train_score for fold in folds])
     mean, std = per_fold.mean(axis=0), per_fold.std(axis=0)
     best = int(np.argmax(mean) if higher_is_better else np.argmin(mean))
     standard_error = std[best] / np.sqrt(len(folds))
@@ -228,7 +230,8 @@ def aggregate(folds: list[FoldPath], higher_is_better: bool = False) -> CVCurve:
         mean=mean,
         std=std,
         per_fold=per_fold,
-        mean_train=np.vstack([fold.train_score for fold in folds]).mean(axis=0),
+        mean_train=train.mean(axis=0),
+        train_per_fold=train,
         best=float(alphas[best]),
         best_1se=float(alphas[within[0]]),
     )

@@ -206,14 +206,20 @@ def _curve_fields(curve: CVCurve, parameter: str, metric: str) -> dict[str, Any]
         "parameter": parameter,
         "values": curve.alphas.tolist(),
         "metric": metric,
-        "cv": {
-            "mean": curve.mean.tolist(),
-            "std": curve.std.tolist(),
-            "per_fold": curve.per_fold.tolist(),
-        },
+        "cv": _scores(curve.per_fold),
         "train_mean": curve.mean_train.tolist(),
+        "train": _scores(curve.train_per_fold),
         "best": {parameter: curve.best},
         "best_1se": {parameter: curve.best_1se},
+    }
+
+
+def _scores(per_fold: np.ndarray) -> dict[str, Any]:
+    """Mean, std and each fold's scores (folds x values), as CVScores."""
+    return {
+        "mean": per_fold.mean(axis=0).tolist(),
+        "std": per_fold.std(axis=0).tolist(),
+        "per_fold": per_fold.tolist(),
     }
 
 
@@ -269,12 +275,9 @@ def _by_l1_ratio(
     by_ratio = [
         {
             "l1_ratio": ratio,
-            "cv": {
-                "mean": curve.mean.tolist(),
-                "std": curve.std.tolist(),
-                "per_fold": curve.per_fold.tolist(),
-            },
+            "cv": _scores(curve.per_fold),
             "train_mean": curve.mean_train.tolist(),
+            "train": _scores(curve.train_per_fold),
             "best_alpha": curve.best,
         }
         for ratio, curve in zip(ratios, curves, strict=True)
