@@ -77,6 +77,11 @@ class SweepRead(BaseModel):
     result_url: str | None
 
 
+class SweepList(BaseModel):
+    items: list[SweepRead]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page.")
+
+
 class CVScores(BaseModel):
     mean: list[float]
     std: list[float]

@@ -128,6 +128,7 @@ class Sweep(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     owner: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16), server_default="sweep")  # or comparison
     status: Mapped[str] = mapped_column(String(16))
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     folds: Mapped[int] = mapped_column(Integer)
@@ -137,3 +138,5 @@ class Sweep(Base):
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_sweeps_owner_kind_created_at", "owner", "kind", "created_at"),)

@@ -6,23 +6,32 @@ import base64
 import binascii
 import json
 from datetime import datetime
-
-from service.tables import Job
+from typing import Protocol
 
 
 class InvalidCursorError(ValueError):
     pass
 
 
-def encode_cursor(job: Job) -> str:
-    raw = json.dumps([job.created_at.isoformat(), job.id]).encode()
+class Keyed(Protocol):
+    """A row listed newest first: a job, a sweep."""
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def id(self) -> str: ...
+
+
+def encode_cursor(row: Keyed) -> str:
+    raw = json.dumps([row.created_at.isoformat(), row.id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, job_id = json.loads(raw)
-        return datetime.fromisoformat(created), str(job_id)
+        created, row_id = json.loads(raw)
+        return datetime.fromisoformat(created), str(row_id)
     except (ValueError, TypeError, binascii.Error) as exc:
         raise InvalidCursorError("cursor is not one this service returned") from exc

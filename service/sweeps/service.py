@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, BinaryIO
 
 from api_schemas import (
@@ -15,9 +16,10 @@ from api_schemas import (
     LogisticRegressionSpec,
 )
 from api_schemas.comparisons import ComparisonCreate, ComparisonResult, Configuration
-from api_schemas.sweeps import SweepCreate, SweepRead, SweepResult
+from api_schemas.sweeps import SweepCreate, SweepList, SweepRead, SweepResult, SweepStatus
 from service.artifacts import ArtifactStore
 from service.datasets.store import DatasetStore
+from service.jobs.pagination import encode_cursor
 from service.jobs.policy import Queues, TimeLimits
 from service.jobs.service import Publisher, publish_created
 from service.jobs.store import JobFinishedError, JobStore
@@ -151,10 +153,34 @@ def _owned(sweeps: SweepStore, sweep_id: str, owner: str) -> Sweep:
 
 def get_sweep(sweeps: SweepStore, sweep_id: str, owner: str) -> SweepRead:
     sweep = _owned(sweeps, sweep_id, owner)
-    counts = sweeps.progress(sweep_id)
+    return _read(sweep, sweeps.progress([sweep_id])[sweep_id])
+
+
+def list_sweeps(
+    sweeps: SweepStore,
+    owner: str,
+    *,
+    kind: str,
+    status: SweepStatus | None,
+    cursor: str | None,
+    limit: int,
+) -> SweepList:
+    """The caller's sweeps (or comparisons), newest first, a page at a time."""
+    rows = sweeps.page(owner=owner, kind=kind, status=status, cursor=cursor, limit=limit)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    counts = sweeps.progress([row.id for row in rows])
+    return SweepList(
+        items=[_read(row, counts[row.id]) for row in rows],
+        next_cursor=encode_cursor(rows[-1]) if more else None,
+    )
+
+
+def _read(sweep: Sweep, counts: Counter[str]) -> SweepRead:
     error = None
     if sweep.error_code is not None:
         error = JobError(code=sweep.error_code, message=sweep.error_message or "")
+    url = comparison_url(sweep.id) if sweep.kind == "comparison" else sweep_url(sweep.id)
     return SweepRead(
         id=sweep.id,
         status=sweep.status,
@@ -164,7 +190,7 @@ def get_sweep(sweeps: SweepStore, sweep_id: str, owner: str) -> SweepRead:
         created_at=sweep.created_at,
         finished_at=sweep.finished_at,
         error=error,
-        result_url=f"{sweep_url(sweep.id)}/result" if sweep.status == "succeeded" else None,
+        result_url=f"{url}/result" if sweep.status == "succeeded" else None,
     )
 
 

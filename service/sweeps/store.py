@@ -7,12 +7,14 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy.orm import defer
 
 from api_schemas import JobStatus
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from service.db import make_session_factory, transaction, utcnow
+from service.jobs.pagination import decode_cursor
 from service.tables import Base, Job, Sweep, UploadedDataset
 
 FINISHED = {JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled}
@@ -38,6 +40,7 @@ class SweepStore:
         sweep = Sweep(
             id=str(uuid.uuid4()),
             owner=owner,
+            kind=spec.kind,
             status="running",
             spec=spec.model_dump(mode="json"),
             folds=spec.trials,
@@ -83,8 +86,43 @@ class SweepStore:
                 session.scalars(select(Job).where(Job.sweep_id == sweep_id).order_by(Job.fold))
             )
 
-    def progress(self, sweep_id: str) -> Counter[str]:
-        return Counter(job.status for job in self.folds(sweep_id))
+    def progress(self, sweep_ids: list[str]) -> dict[str, Counter[str]]:
+        """Each sweep's tasks by status, counted in the database (a task's result, the
+        path on every row, can be megabytes that a progress poll must not read)."""
+        counts: dict[str, Counter[str]] = {sweep_id: Counter() for sweep_id in sweep_ids}
+        query = (
+            select(Job.sweep_id, Job.status, func.count())
+            .where(Job.sweep_id.in_(sweep_ids))
+            .group_by(Job.sweep_id, Job.status)
+        )
+        with self.sessions() as session:
+            for sweep_id, status, count in session.execute(query):
+                counts[str(sweep_id)][str(status)] = count
+        return counts
+
+    def page(
+        self, *, owner: str, kind: str, status: str | None, cursor: str | None, limit: int
+    ) -> list[Sweep]:
+        """Newest first; ``limit + 1`` rows are read so the caller knows if more exist."""
+        query = (
+            select(Sweep)
+            .options(defer(Sweep.result))  # a result holds whole coefficient paths
+            .where(Sweep.owner == owner, Sweep.kind == kind)
+            .order_by(Sweep.created_at.desc(), Sweep.id.desc())
+            .limit(limit + 1)
+        )
+        if status is not None:
+            query = query.where(Sweep.status == status)
+        if cursor is not None:
+            created, sweep_id = decode_cursor(cursor)
+            query = query.where(
+                or_(
+                    Sweep.created_at < created,
+                    and_(Sweep.created_at == created, Sweep.id < sweep_id),
+                )
+            )
+        with self.sessions() as session:
+            return list(session.scalars(query))
 
     def begin_aggregation(self, sweep_id: str, stale_before: datetime | None = None) -> bool:
         """Take the right to aggregate: one process at a time (or again after a

@@ -301,3 +301,23 @@ def test_a_sweep_whose_aggregation_raises_fails_once(
     assert sweep["status"] == "failed" and sweep["error"]["code"] == "internal_error"
     assert sweep["error"]["message"].startswith("aggregation: KeyError")
     assert finish_sweep(ctx.sweeps, ctx.artifacts, sweep_id) is None
+
+
+def test_sweeps_and_comparisons_are_listed_newest_first_a_page_at_a_time(
+    client: TestClient,
+) -> None:
+    from tests.api.test_comparisons import COMPARISON
+
+    first, second = (client.post("/v1/sweeps", json=SWEEP).json()["id"] for _ in range(2))
+    comparison = client.post("/v1/comparisons", json=COMPARISON).json()["id"]
+    page = client.get("/v1/sweeps", params={"limit": 1}).json()
+    assert [s["id"] for s in page["items"]] == [second] and page["next_cursor"]
+    rest = client.get("/v1/sweeps", params={"cursor": page["next_cursor"]}).json()
+    assert [s["id"] for s in rest["items"]] == [first] and rest["next_cursor"] is None
+    assert rest["items"][0]["trials_total"] == 6 and rest["items"][0]["trials_done"] == 0
+    listed = client.get("/v1/comparisons").json()["items"]
+    assert [c["id"] for c in listed] == [comparison] and listed[0]["spec"]["kind"] == "comparison"
+    client.post(f"/v1/sweeps/{first}/cancel")
+    cancelled = client.get("/v1/sweeps", params={"status": "cancelled"}).json()["items"]
+    assert [s["id"] for s in cancelled] == [first]
+    assert client.get("/v1/sweeps", params={"cursor": "nonsense"}).status_code in {400, 422}

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import StreamingResponse
 
 from api_schemas import ErrorBody, ValidationErrorBody
 from api_schemas.comparisons import ComparisonCreate, ComparisonResult
-from api_schemas.sweeps import SweepAccepted, SweepRead
+from api_schemas.sweeps import SweepAccepted, SweepList, SweepRead, SweepStatus
 from service.api.deps import CallerDep, ContextDep
 from service.sweeps import service as sweeps_service
 
@@ -34,6 +34,20 @@ def create_comparison(spec: ComparisonCreate, ctx: ContextDep, owner: CallerDep)
     )
     url = sweeps_service.comparison_url(comparison.id)
     return SweepAccepted(id=comparison.id, status="running", url=url)
+
+
+@router.get("")
+def list_comparisons(
+    ctx: ContextDep,
+    owner: CallerDep,
+    status: SweepStatus | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> SweepList:
+    """The caller's comparisons, newest first; ``next_cursor`` pages to older ones."""
+    return sweeps_service.list_sweeps(
+        ctx.sweeps, owner, kind="comparison", status=status, cursor=cursor, limit=limit
+    )
 
 
 @router.get("/{comparison_id}", responses=NOT_FOUND)

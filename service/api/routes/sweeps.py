@@ -1,12 +1,19 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import StreamingResponse
 
 from api_schemas import ErrorBody, ValidationErrorBody
-from api_schemas.sweeps import SweepAccepted, SweepCreate, SweepRead, SweepResult
+from api_schemas.sweeps import (
+    SweepAccepted,
+    SweepCreate,
+    SweepList,
+    SweepRead,
+    SweepResult,
+    SweepStatus,
+)
 from service.api.deps import CallerDep, ContextDep
 from service.sweeps import service as sweeps_service
 
@@ -32,6 +39,20 @@ def create_sweep(spec: SweepCreate, ctx: ContextDep, owner: CallerDep) -> SweepA
         datasets=ctx.datasets,
     )
     return SweepAccepted(id=sweep.id, status="running", url=sweeps_service.sweep_url(sweep.id))
+
+
+@router.get("")
+def list_sweeps(
+    ctx: ContextDep,
+    owner: CallerDep,
+    status: SweepStatus | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> SweepList:
+    """The caller's sweeps, newest first; ``next_cursor`` pages to older ones."""
+    return sweeps_service.list_sweeps(
+        ctx.sweeps, owner, kind="sweep", status=status, cursor=cursor, limit=limit
+    )
 
 
 @router.get("/{sweep_id}", responses=NOT_FOUND)
