@@ -318,3 +318,22 @@ def cancel_sweep(sweeps: SweepStore, jobs: JobStore, sweep_id: str, owner: str) 
         except JobFinishedError:
             continue
     return get_sweep(sweeps, sweep_id, owner)
+
+
+def delete_sweep(
+    sweeps: SweepStore, artifacts: ArtifactStore, sweep_id: str, owner: str, kind: str
+) -> None:
+    """Remove a finished sweep (or comparison), its tasks and its figures. One that runs,
+    or whose cancelled tasks have not stopped yet, is a 409."""
+    sweep = _owned(sweeps, sweep_id, owner)
+    if sweep.kind != kind:
+        other = "comparisons" if kind == "sweep" else "sweeps"
+        raise SweepStateError(f"{sweep_id} is not a {kind}; see /v1/{other}/{sweep_id}")
+    counts = sweeps.progress([sweep_id])[sweep_id]
+    if sweep.status == "running" or counts["queued"] or counts["running"]:
+        raise SweepStateError(
+            f"{kind} {sweep_id} is {sweep.status} with {counts['running']} task(s) running; "
+            "cancel it, and delete it once its tasks have stopped"
+        )
+    if sweeps.delete(sweep_id, owner):
+        artifacts.delete_prefix(f"sweeps/{sweep_id}")

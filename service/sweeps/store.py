@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import defer
 
 from api_schemas import JobStatus
@@ -145,6 +145,13 @@ class SweepStore:
                 .where(Sweep.id == sweep_id, Sweep.status == "running")
                 .values(status=status, finished_at=utcnow(), **values)
             )
+            return bool(rows.rowcount)  # type: ignore[attr-defined]
+
+    def delete(self, sweep_id: str, owner: str) -> bool:
+        """Remove the sweep; its tasks, their history and artifact rows go with it (the
+        foreign keys cascade)."""
+        with transaction(self.sessions) as session:
+            rows = session.execute(delete(Sweep).where(Sweep.id == sweep_id, Sweep.owner == owner))
             return bool(rows.rowcount)  # type: ignore[attr-defined]
 
     def unfinished_with_folds_done(self) -> list[str]:

@@ -321,3 +321,20 @@ def test_sweeps_and_comparisons_are_listed_newest_first_a_page_at_a_time(
     cancelled = client.get("/v1/sweeps", params={"status": "cancelled"}).json()["items"]
     assert [s["id"] for s in cancelled] == [first]
     assert client.get("/v1/sweeps", params={"cursor": "nonsense"}).status_code in {400, 422}
+
+
+def test_a_finished_sweep_can_be_deleted_with_its_tasks_and_figures(
+    client: TestClient, settings: Settings
+) -> None:
+    body = {**SWEEP, "grid": {"alpha": {"logspace": [-2, 1, 4]}}, "cv": {"folds": 2}}
+    sweep_id = client.post("/v1/sweeps", json=body).json()["id"]
+    refused = client.delete(f"/v1/sweeps/{sweep_id}")
+    assert refused.status_code == 409 and "cancel it" in refused.json()["detail"]
+    run_folds(settings, sweep_id)
+    figures = settings.artifacts_root / "sweeps" / sweep_id
+    assert any(figures.iterdir())
+    assert client.delete(f"/v1/sweeps/{sweep_id}").status_code == 204
+    assert client.get(f"/v1/sweeps/{sweep_id}").status_code == 404
+    assert not figures.exists()
+    assert SweepStore(WorkerContext.from_settings(settings).attempts.engine).folds(sweep_id) == []
+    assert client.delete(f"/v1/sweeps/{sweep_id}").status_code == 404

@@ -63,6 +63,12 @@ def get_comparison_result(
     return sweeps_service.get_comparison_result(ctx.sweeps, comparison_id, owner)
 
 
+@router.delete("/{comparison_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})
+def delete_comparison(comparison_id: str, ctx: ContextDep, owner: CallerDep) -> None:
+    """Remove a finished comparison, its tasks and its figures; a running one is a 409."""
+    sweeps_service.delete_sweep(ctx.sweeps, ctx.artifacts, comparison_id, owner, kind="comparison")
+
+
 @router.post("/{comparison_id}/cancel", responses={**NOT_FOUND, **CONFLICT})
 def cancel_comparison(comparison_id: str, ctx: ContextDep, owner: CallerDep) -> SweepRead:
     return sweeps_service.cancel_sweep(ctx.sweeps, ctx.jobs, comparison_id, owner)

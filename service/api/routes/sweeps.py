@@ -65,6 +65,12 @@ def get_sweep_result(sweep_id: str, ctx: ContextDep, owner: CallerDep) -> SweepR
     return sweeps_service.get_sweep_result(ctx.sweeps, sweep_id, owner)
 
 
+@router.delete("/{sweep_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})
+def delete_sweep(sweep_id: str, ctx: ContextDep, owner: CallerDep) -> None:
+    """Remove a finished sweep, its tasks and its figures; a running one is a 409."""
+    sweeps_service.delete_sweep(ctx.sweeps, ctx.artifacts, sweep_id, owner, kind="sweep")
+
+
 @router.post("/{sweep_id}/cancel", responses={**NOT_FOUND, **CONFLICT})
 def cancel_sweep(sweep_id: str, ctx: ContextDep, owner: CallerDep) -> SweepRead:
     return sweeps_service.cancel_sweep(ctx.sweeps, ctx.jobs, sweep_id, owner)
