@@ -27,7 +27,7 @@ from workers import plots
 from workers.cpu_threads import limit_threads
 from workers.job_runner import WorkerContext, run_job
 from workers.reaper import Reaper
-from workers.sweeps.runs import finish_sweep
+from workers.sweeps.aggregation import finish_sweep
 
 log = logging.getLogger(__name__)
 

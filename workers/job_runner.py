@@ -30,8 +30,9 @@ from workers.callbacks import (
 )
 from workers.datasets import DatasetUnavailableError
 from workers.heartbeat import Heartbeat
+from workers.sweeps.aggregation import finish_sweep
 from workers.sweeps.folds import DataSources
-from workers.sweeps.runs import finish_sweep, run_fold
+from workers.sweeps.runs import run_fold
 from workers.trainers.linear import DataError
 from workers.trainers.torch_device import DeviceUnavailableError
 from workers.training import UploadedTable, train

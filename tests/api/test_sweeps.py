@@ -288,7 +288,7 @@ def test_a_weight_decay_sweep_trains_a_network_per_alpha(
 def test_a_sweep_whose_aggregation_raises_fails_once(
     client: TestClient, settings: Settings
 ) -> None:
-    from workers.sweeps.runs import finish_sweep
+    from workers.sweeps.aggregation import finish_sweep
 
     sweep_id = client.post("/v1/sweeps", json=SWEEP).json()["id"]
     ctx = WorkerContext.from_settings(settings)

@@ -1,25 +1,16 @@
-"""What a worker does for a sweep: one fold's path, and (once) the aggregation."""
+"""What a worker does for one task of a sweep or comparison: a fold (the whole path, a
+network per value, or every configuration), or the path on every row."""
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 
-from api_schemas import NETWORK_KINDS
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
-from service.artifacts import ArtifactStore
-from service.sweeps.store import SweepStore
 from workers.callbacks import Progress, TrainingCallback
-from workers.sweeps.comparisons import aggregate_comparison, comparison_steps, run_comparison_fold
-from workers.sweeps.figures import (
-    render_coefficient_path,
-    render_nonzero,
-    render_validation_curve,
-)
+from workers.sweeps.comparisons import comparison_steps, run_comparison_fold
 from workers.sweeps.folds import DataSources, SweepData
 from workers.sweeps.linear_paths import (
     classifies,
@@ -29,18 +20,11 @@ from workers.sweeps.linear_paths import (
 )
 from workers.sweeps.networks import network_steps, run_network_fold
 from workers.sweeps.paths import (
-    CVCurve,
-    FoldPath,
-    aggregate,
-    best_curve,
     descending,
     logistic_fits,
     path_coefficients,
 )
 from workers.trainers.linear import SplitData
-
-log = logging.getLogger(__name__)
-PNG = "image/png"
 
 
 def run_fold(
@@ -127,219 +111,3 @@ def run_full_paths(sweep: SweepCreate, data: SweepData, progress: Progress) -> d
         )
         progress.done(f"path on every row at l1_ratio={ratio:g}", "path")
     return {"alphas": alphas.tolist(), "feature_names": names, "paths": paths}
-
-
-def finish_sweep(
-    sweeps: SweepStore,
-    artifacts: ArtifactStore,
-    sweep_id: str,
-    stale_before: datetime | None = None,
-) -> str | None:
-    """Aggregate a sweep whose folds have all ended; None when it is not time (or another
-    process is at it). Returns the sweep's final status. A sweep whose aggregation raises
-    fails with the error, rather than being retried for ever."""
-    folds = sweeps.folds(sweep_id)
-    if any(job.status in {"queued", "running"} for job in folds):
-        return None
-    if not sweeps.begin_aggregation(sweep_id, stale_before):
-        return None
-    row = sweeps.get(sweep_id)
-    assert row is not None
-    if any(job.status == "cancelled" for job in folds):
-        sweeps.finish(sweep_id, "cancelled")
-        return "cancelled"
-    failed = [job for job in folds if job.status == "failed"]
-    if failed:
-        first = failed[0]
-        sweeps.finish(
-            sweep_id,
-            "failed",
-            error_code=first.error_code,
-            error_message=f"fold {first.fold}: {first.error_message}",
-        )
-        return "failed"
-    results = [job.result or {} for job in folds]
-    try:
-        result = _aggregate(row.spec, sweep_id, results, artifacts)
-    except Exception as exc:
-        log.exception("aggregating sweep %s failed", sweep_id)
-        message = f"aggregation: {type(exc).__name__}: {exc}"
-        sweeps.finish(sweep_id, "failed", error_code="internal_error", error_message=message)
-        return "failed"
-    sweeps.finish(sweep_id, "succeeded", result=result)
-    log.info("%s %s succeeded", row.spec.get("kind", "sweep"), sweep_id)
-    return "succeeded"
-
-
-def _aggregate(
-    spec: dict[str, Any], sweep_id: str, results: list[dict[str, Any]], artifacts: ArtifactStore
-) -> dict[str, Any]:
-    """The result from the tasks' results alone: no data is read again."""
-    if spec.get("kind") == "comparison":
-        comparison = ComparisonCreate.model_validate(spec)
-        return aggregate_comparison(comparison, sweep_id, results, artifacts)
-    sweep = SweepCreate.model_validate(spec)
-    if sweep.base.model.kind in NETWORK_KINDS:
-        return aggregate_networks(sweep, sweep_id, results, artifacts)
-    folds, (full,) = results[: sweep.cv.folds], results[sweep.cv.folds :]
-    return aggregate_result(sweep, sweep_id, folds, full, artifacts)
-
-
-def _curve(fold_results: list[dict[str, Any]], higher_is_better: bool) -> CVCurve:
-    return aggregate(
-        [
-            FoldPath(
-                np.asarray(r["alphas"]),
-                np.asarray(r["test_score"]),
-                np.asarray(r["train_score"]),
-                np.asarray(r["n_nonzero"]),
-            )
-            for r in fold_results
-        ],
-        higher_is_better=higher_is_better,
-    )
-
-
-def _curve_fields(curve: CVCurve, parameter: str, metric: str) -> dict[str, Any]:
-    """The parts of a SweepResult that every kind of sweep has."""
-    return {
-        "parameter": parameter,
-        "values": curve.alphas.tolist(),
-        "metric": metric,
-        "cv": _scores(curve.per_fold),
-        "train_mean": curve.mean_train.tolist(),
-        "train": _scores(curve.train_per_fold),
-        "best": {parameter: curve.best},
-        "best_1se": {parameter: curve.best_1se},
-    }
-
-
-def _scores(per_fold: np.ndarray) -> dict[str, Any]:
-    """Mean, std and each fold's scores (folds x values), as CVScores."""
-    return {
-        "mean": per_fold.mean(axis=0).tolist(),
-        "std": per_fold.std(axis=0).tolist(),
-        "per_fold": per_fold.tolist(),
-    }
-
-
-def _store_figures(
-    artifacts: ArtifactStore, sweep_id: str, files: dict[str, bytes]
-) -> list[dict[str, Any]]:
-    stored = []
-    for name, data_bytes in files.items():
-        key = f"sweeps/{sweep_id}/{name}"
-        artifacts.put(key, data_bytes)
-        stored.append({"name": name, "media_type": PNG, "key": key, "size": len(data_bytes)})
-    return stored
-
-
-def aggregate_networks(
-    spec: SweepCreate, sweep_id: str, fold_results: list[dict[str, Any]], artifacts: ArtifactStore
-) -> dict[str, Any]:
-    """CV score per dropout rate or alpha, the best value and the strongest within 1 SE."""
-    parameter = spec.parameter
-    classification = fold_results[0]["task"] == "classification"
-    curve = _curve(fold_results, higher_is_better=classification)
-    metric = "accuracy" if classification else "mse"
-    figure = render_validation_curve(
-        curve.alphas,
-        train=curve.mean_train,
-        mean=curve.mean,
-        std=curve.std,
-        best=curve.best,
-        best_1se=curve.best_1se,
-        metric=metric,
-        parameter=parameter,
-    )
-    return {
-        **_curve_fields(curve, parameter, metric),
-        "path": None,
-        "files": _store_figures(artifacts, sweep_id, {"validation_curve.png": figure}),
-    }
-
-
-def _by_l1_ratio(
-    spec: SweepCreate, fold_results: list[dict[str, Any]], classification: bool
-) -> tuple[CVCurve, float, list[dict[str, Any]] | None]:
-    """The curve to report, its l1_ratio, and (with an l1_ratio grid) every ratio's curve;
-    the best ratio is the one whose best mean CV score is best, the first on ties, as
-    ElasticNetCV picks it."""
-    ratios = spec.l1_ratios
-    if ratios is None:
-        return _curve(fold_results, classification), penalty_settings(spec.base)[1], None
-    curves = [
-        _curve([r["paths"][i] for r in fold_results], classification) for i in range(len(ratios))
-    ]
-    best = best_curve(curves, higher_is_better=classification)
-    by_ratio = [
-        {
-            "l1_ratio": ratio,
-            "cv": _scores(curve.per_fold),
-            "train_mean": curve.mean_train.tolist(),
-            "train": _scores(curve.train_per_fold),
-            "best_alpha": curve.best,
-        }
-        for ratio, curve in zip(ratios, curves, strict=True)
-    ]
-    return curves[best], ratios[best], by_ratio
-
-
-def aggregate_result(
-    spec: SweepCreate,
-    sweep_id: str,
-    fold_results: list[dict[str, Any]],
-    full: dict[str, Any],
-    artifacts: ArtifactStore,
-) -> dict[str, Any]:
-    """The CV curve (of the best l1_ratio), the choices, the chosen ratio's path on every
-    row, and the figures."""
-    classification = classifies(spec.base)
-    curve, l1_ratio, by_ratio = _by_l1_ratio(spec, fold_results, classification)
-    alphas = np.asarray(full["alphas"])
-    names = full["feature_names"]
-    path = next(p for p in full["paths"] if p["l1_ratio"] == l1_ratio)
-    coefs = np.asarray(path["coef"]).T  # features x alphas
-    intercepts = np.asarray(path["intercept"])
-    n_nonzero = np.count_nonzero(coefs, axis=0)
-    metric = "accuracy" if classification else "mse"
-    others = {}
-    if by_ratio is not None:
-        others = {
-            f"l1_ratio={c['l1_ratio']:g}": np.asarray(c["cv"]["mean"])
-            for c in by_ratio
-            if c["l1_ratio"] != l1_ratio
-        }
-    files = {
-        "coefficient_path.png": render_coefficient_path(
-            alphas, coefs, names, curve.best, curve.best_1se
-        ),
-        "validation_curve.png": render_validation_curve(
-            alphas,
-            train=curve.mean_train,
-            mean=curve.mean,
-            std=curve.std,
-            best=curve.best,
-            best_1se=curve.best_1se,
-            metric=metric,
-            others=others,
-        ),
-        "nonzero.png": render_nonzero(alphas, n_nonzero, curve.best, curve.best_1se),
-    }
-    stored = _store_figures(artifacts, sweep_id, files)
-    fields = _curve_fields(curve, "alpha", metric)
-    if by_ratio is not None:
-        fields["best"]["l1_ratio"] = l1_ratio
-        fields["best_1se"]["l1_ratio"] = l1_ratio
-    # A SweepResult without sweep_id and artifacts, which the API adds when it serves it.
-    return {
-        **fields,
-        "path": {
-            "feature_names": names,
-            "coef": coefs.T.tolist(),
-            "intercept": np.atleast_1d(intercepts).tolist(),
-            "n_nonzero": n_nonzero.tolist(),
-        },
-        "by_l1_ratio": by_ratio,
-        "files": stored,
-    }
