@@ -221,6 +221,7 @@ def aggregate_result(
             best_1se=curve.best_1se,
             metric=metric,
             others=others,
+            label=f", l1_ratio={l1_ratio:g}" if by_ratio is not None else "",
         ),
         "nonzero.png": render_nonzero(alphas, n_nonzero, curve.best, curve.best_1se),
     }

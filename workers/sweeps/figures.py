@@ -75,14 +75,16 @@ def render_validation_curve(
     metric: str = "mse",
     parameter: str = "alpha",
     others: dict[str, np.ndarray] | None = None,
+    label: str = "",
 ) -> bytes:
     """Train and cross-validated score against the parameter, with a ±1 std band; ``others``
-    are further mean CV curves (other l1_ratios), drawn thin behind."""
+    are further mean CV curves (other l1_ratios), drawn thin behind; ``label`` names the
+    main curves' (", l1_ratio=0.9")."""
     figure, ax = _figure(8, 5)
-    for label, other in (others or {}).items():
-        ax.plot(alphas, other, linewidth=0.8, alpha=0.6, linestyle="--", label=f"CV, {label}")
-    ax.plot(alphas, train, color=BASELINE, label=f"train {metric}")
-    ax.plot(alphas, mean, color=REGULARIZED, label=f"CV {metric} (mean)")
+    for name, other in (others or {}).items():
+        ax.plot(alphas, other, linewidth=0.8, alpha=0.6, linestyle="--", label=f"CV, {name}")
+    ax.plot(alphas, train, color=BASELINE, label=f"train {metric}{label}")
+    ax.plot(alphas, mean, color=REGULARIZED, label=f"CV {metric} (mean){label}")
     ax.fill_between(alphas, mean - std, mean + std, color=REGULARIZED, alpha=0.2, label="±1 std")
     if parameter == "alpha":
         _log_scale(ax, "x")
