@@ -121,6 +121,21 @@ def _scores(per_fold: np.ndarray) -> dict[str, Any]:
     }
 
 
+def _validation_figure(curve: CVCurve, metric: str, **options: Any) -> bytes:
+    """The curve's train and CV scores, band, best and 1-SE marks (``options``: the
+    parameter's name, other l1_ratios' curves, a label)."""
+    return render_validation_curve(
+        curve.alphas,
+        train=curve.mean_train,
+        mean=curve.mean,
+        std=curve.std,
+        best=curve.best,
+        best_1se=curve.best_1se,
+        metric=metric,
+        **options,
+    )
+
+
 def _store_figures(
     artifacts: ArtifactStore, sweep_id: str, files: dict[str, bytes]
 ) -> list[dict[str, Any]]:
@@ -140,16 +155,7 @@ def aggregate_networks(
     classification = fold_results[0]["task"] == "classification"
     curve = _curve(fold_results, higher_is_better=classification)
     metric = "accuracy" if classification else "mse"
-    figure = render_validation_curve(
-        curve.alphas,
-        train=curve.mean_train,
-        mean=curve.mean,
-        std=curve.std,
-        best=curve.best,
-        best_1se=curve.best_1se,
-        metric=metric,
-        parameter=parameter,
-    )
+    figure = _validation_figure(curve, metric, parameter=parameter)
     return {
         **_curve_fields(curve, parameter, metric),
         "path": None,
@@ -212,14 +218,9 @@ def aggregate_result(
         "coefficient_path.png": render_coefficient_path(
             alphas, coefs, names, curve.best, curve.best_1se
         ),
-        "validation_curve.png": render_validation_curve(
-            alphas,
-            train=curve.mean_train,
-            mean=curve.mean,
-            std=curve.std,
-            best=curve.best,
-            best_1se=curve.best_1se,
-            metric=metric,
+        "validation_curve.png": _validation_figure(
+            curve,
+            metric,
             others=others,
             label=f", l1_ratio={l1_ratio:g}" if by_ratio is not None else "",
         ),
