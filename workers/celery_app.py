@@ -18,7 +18,6 @@ from celery.signals import worker_process_init, worker_ready, worker_shutting_do
 
 from service.artifacts import artifact_store_from_settings
 from service.config import Settings
-from service.datasets.store import DatasetStore
 from service.db import make_engine
 from service.jobs.attempts import AttemptStore
 from service.sweeps.store import SweepStore
@@ -67,18 +66,12 @@ def _in_pool_process(**_: object) -> None:
 def _start_reaper(sender: Any = None, **_: object) -> None:
     engine = make_engine(settings)
     attempts = AttemptStore(engine)
-    ctx = WorkerContext(
-        settings,
-        attempts,
-        DatasetStore(engine),
-        SweepStore(engine),
-        artifact_store_from_settings(settings),
-    )
+    sweeps, artifacts = SweepStore(engine), artifact_store_from_settings(settings)
 
     def finish_sweeps(stale_before: datetime) -> int:
         return sum(
-            finish_sweep(ctx.sweeps, ctx.artifacts, sweep_id, stale_before) is not None
-            for sweep_id in ctx.sweeps.unfinished_with_folds_done()
+            finish_sweep(sweeps, artifacts, sweep_id, stale_before) is not None
+            for sweep_id in sweeps.unfinished_with_folds_done()
         )
 
     reaper = Reaper(attempts, publish, settings, liveness_file, finish_sweeps)

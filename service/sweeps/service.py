@@ -23,7 +23,7 @@ from service.jobs.pagination import encode_cursor
 from service.jobs.policy import Queues, TimeLimits
 from service.jobs.service import Publisher, publish_created
 from service.jobs.store import JobFinishedError, JobStore
-from service.jobs.validation import DatasetFacts, SpecError, check_job_spec
+from service.jobs.validation import SpecError, check_job_spec
 from service.sweeps.store import SweepStore
 from service.tables import Sweep, UploadedDataset
 
@@ -84,9 +84,9 @@ def _check_grid_shape(spec: SweepCreate) -> None:
         raise SpecError(("grid", "l1_ratio"), "l1_ratio values lie in [0, 1]")
 
 
-def _check_base(base: JobCreate, uploaded: UploadedDataset | None) -> DatasetFacts:
+def _check_base(base: JobCreate, uploaded: UploadedDataset | None) -> None:
     try:
-        return check_job_spec(base, uploaded)
+        check_job_spec(base, uploaded)
     except SpecError as exc:
         raise SpecError(("base", *exc.loc[1:]), exc.message) from exc
 
