@@ -6,7 +6,9 @@ import base64
 import binascii
 import json
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, and_, or_
 
 
 class InvalidCursorError(ValueError):
@@ -35,3 +37,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         return datetime.fromisoformat(created), str(row_id)
     except (ValueError, TypeError, binascii.Error) as exc:
         raise InvalidCursorError("cursor is not one this service returned") from exc
+
+
+def older_than(cursor: str, created_at: Any, row_id: Any) -> ColumnElement[bool]:
+    """The rows after ``cursor`` in (created_at, id) descending order: the next page."""
+    created, last_id = decode_cursor(cursor)
+    return or_(created_at < created, and_(created_at == created, row_id < last_id))

@@ -11,12 +11,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from api_schemas import JobCreate, JobStatus
 from service.db import make_session_factory, transaction, utcnow
-from service.jobs.pagination import decode_cursor
+from service.jobs.pagination import older_than
 from service.tables import Base, Job, JobArtifact, JobHistory, UploadedDataset
 
 FINISHED = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
@@ -106,10 +106,7 @@ class JobStore:
         if status is not None:
             query = query.where(Job.status == status)
         if cursor is not None:
-            created, job_id = decode_cursor(cursor)
-            query = query.where(
-                or_(Job.created_at < created, and_(Job.created_at == created, Job.id < job_id))
-            )
+            query = query.where(older_than(cursor, Job.created_at, Job.id))
         with self.sessions() as session:
             return list(session.scalars(query))
 

@@ -7,14 +7,14 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.orm import defer
 
 from api_schemas import JobStatus
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from service.db import make_session_factory, transaction, utcnow
-from service.jobs.pagination import decode_cursor
+from service.jobs.pagination import older_than
 from service.tables import Base, Job, Sweep, UploadedDataset
 
 FINISHED = {JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled}
@@ -114,13 +114,7 @@ class SweepStore:
         if status is not None:
             query = query.where(Sweep.status == status)
         if cursor is not None:
-            created, sweep_id = decode_cursor(cursor)
-            query = query.where(
-                or_(
-                    Sweep.created_at < created,
-                    and_(Sweep.created_at == created, Sweep.id < sweep_id),
-                )
-            )
+            query = query.where(older_than(cursor, Sweep.created_at, Sweep.id))
         with self.sessions() as session:
             return list(session.scalars(query))
 
