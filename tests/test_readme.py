@@ -10,7 +10,7 @@ from api_schemas import JobCreate
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from service.config import Settings
-from service.sweeps.service import check_comparison_spec, check_sweep_spec
+from service.sweeps.validation import check_comparison_spec, check_sweep_spec
 from tests.reference import L1_JOB, L2_JOB
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -75,17 +75,15 @@ class DatasetFacts:
     image_shape: tuple[int, int, int] | None = None
 
 
-def check_job_spec(spec: JobCreate, uploaded: UploadedDataset | None = None) -> DatasetFacts:
-    """Raise SpecError for a spec that cannot run; return what it found of the dataset.
-    ``uploaded`` is the caller's dataset that ``spec.dataset.id`` names (None when it
-    names none of the caller's)."""
+def check_job_spec(spec: JobCreate, uploaded: UploadedDataset | None = None) -> None:
+    """Raise SpecError for a spec that cannot run. ``uploaded`` is the caller's dataset
+    that ``spec.dataset.id`` names (None when it names none of the caller's)."""
     dataset = _check_upload(spec, uploaded) if spec.dataset.id else _check_builtin(spec)
     _check_model(spec, dataset)
     _check_regularizers(spec, dataset)
     _check_training(spec)
     _check_solver(spec, dataset)
     _check_split(spec, dataset)
-    return dataset
 
 
 def _check_builtin(spec: JobCreate) -> DatasetFacts:

@@ -22,7 +22,7 @@ CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorBody}}
 )
 def create_comparison(spec: ComparisonCreate, ctx: ContextDep, owner: CallerDep) -> SweepAccepted:
     """Score each configuration on the same folds; a task per fold."""
-    comparison = sweeps_service.submit_comparison(
+    comparison = sweeps_service.submit_sweep(
         ctx.sweeps,
         ctx.jobs,
         ctx.publish,
