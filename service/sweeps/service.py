@@ -64,8 +64,8 @@ def submit_sweep(
     return sweep
 
 
-def _owned(sweeps: SweepStore, sweep_id: str, owner: str) -> Sweep:
-    sweep = sweeps.get(sweep_id, owner)
+def _owned(sweeps: SweepStore, sweep_id: str, owner: str, *, with_result: bool = False) -> Sweep:
+    sweep = sweeps.get(sweep_id, owner, with_result=with_result)
     if sweep is None:
         raise SweepNotFoundError(sweep_id)
     return sweep
@@ -134,7 +134,7 @@ def _finished_result(sweep: Sweep, kind: str, url: str) -> tuple[dict[str, Any],
 
 def get_sweep_result(sweeps: SweepStore, sweep_id: str, owner: str) -> SweepResult:
     body, artifacts = _finished_result(
-        _owned(sweeps, sweep_id, owner), "sweep", sweep_url(sweep_id)
+        _owned(sweeps, sweep_id, owner, with_result=True), "sweep", sweep_url(sweep_id)
     )
     return SweepResult.model_validate({**body, "sweep_id": sweep_id, "artifacts": artifacts})
 
@@ -145,7 +145,9 @@ def comparison_url(comparison_id: str) -> str:
 
 def get_comparison_result(sweeps: SweepStore, comparison_id: str, owner: str) -> ComparisonResult:
     body, artifacts = _finished_result(
-        _owned(sweeps, comparison_id, owner), "comparison", comparison_url(comparison_id)
+        _owned(sweeps, comparison_id, owner, with_result=True),
+        "comparison",
+        comparison_url(comparison_id),
     )
     return ComparisonResult.model_validate(
         {**body, "comparison_id": comparison_id, "artifacts": artifacts}
@@ -155,7 +157,7 @@ def get_comparison_result(sweeps: SweepStore, comparison_id: str, owner: str) ->
 def open_sweep_artifact(
     sweeps: SweepStore, artifacts: ArtifactStore, sweep_id: str, name: str, owner: str
 ) -> tuple[BinaryIO, str]:
-    sweep = _owned(sweeps, sweep_id, owner)
+    sweep = _owned(sweeps, sweep_id, owner, with_result=True)
     for entry in (sweep.result or {}).get("files", []):
         if entry["name"] == name:
             return artifacts.open(entry["key"]), entry["media_type"]
@@ -168,7 +170,7 @@ def cancel_sweep(sweeps: SweepStore, jobs: JobStore, sweep_id: str, owner: str) 
     if sweep.status != "running":
         raise SweepStateError(f"sweep {sweep_id} already {sweep.status}")
     sweeps.finish(sweep_id, "cancelled")
-    for job in sweeps.folds(sweep_id):
+    for job in sweeps.folds(sweep_id, with_results=False):
         try:
             jobs.request_cancel(job.id, owner)
         except JobFinishedError:

@@ -73,18 +73,25 @@ class SweepStore:
             session.execute(insert(Base.metadata.tables["jobs"]), rows)
         return sweep, [Job(**row) for row in rows]
 
-    def get(self, sweep_id: str, owner: str | None = None) -> Sweep | None:
+    def get(
+        self, sweep_id: str, owner: str | None = None, *, with_result: bool = False
+    ) -> Sweep | None:
+        """The sweep; its result (whole coefficient paths: megabytes) only when asked."""
         query = select(Sweep).where(Sweep.id == sweep_id)
+        if not with_result:
+            query = query.options(defer(Sweep.result, raiseload=True))
         if owner is not None:
             query = query.where(Sweep.owner == owner)
         with self.sessions() as session:
             return session.scalars(query).one_or_none()
 
-    def folds(self, sweep_id: str) -> list[Job]:
+    def folds(self, sweep_id: str, *, with_results: bool = True) -> list[Job]:
+        """The sweep's tasks in fold order (the path on every row last)."""
+        query = select(Job).where(Job.sweep_id == sweep_id).order_by(Job.fold)
+        if not with_results:
+            query = query.options(defer(Job.result, raiseload=True))
         with self.sessions() as session:
-            return list(
-                session.scalars(select(Job).where(Job.sweep_id == sweep_id).order_by(Job.fold))
-            )
+            return list(session.scalars(query))
 
     def progress(self, sweep_ids: list[str]) -> dict[str, Counter[str]]:
         """Each sweep's tasks by status, counted in the database (a task's result, the

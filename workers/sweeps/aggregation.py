@@ -36,11 +36,14 @@ def finish_sweep(
     """Aggregate a sweep whose folds have all ended; None when it is not time (or another
     process is at it). Returns the sweep's final status. A sweep whose aggregation raises
     fails with the error, rather than being retried for ever."""
-    folds = sweeps.folds(sweep_id)
-    if any(job.status in {"queued", "running"} for job in folds):
+    # Counted first: every task ends here, and reading the tasks' results (the path on
+    # every row is megabytes) is only worth it once, for the aggregation.
+    counts = sweeps.progress([sweep_id])[sweep_id]
+    if counts["queued"] or counts["running"]:
         return None
     if not sweeps.begin_aggregation(sweep_id, stale_before):
         return None
+    folds = sweeps.folds(sweep_id)
     row = sweeps.get(sweep_id)
     assert row is not None
     if any(job.status == "cancelled" for job in folds):
