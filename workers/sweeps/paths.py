@@ -33,10 +33,14 @@ class CVCurve:
     mean: np.ndarray
     std: np.ndarray
     per_fold: np.ndarray  # folds x alphas
-    mean_train: np.ndarray
     train_per_fold: np.ndarray  # folds x alphas: each fold's score on its training rows
     best: float
     best_1se: float
+
+    @property
+    def mean_train(self) -> np.ndarray:
+        mean: np.ndarray = self.train_per_fold.mean(axis=0)
+        return mean
 
 
 def descending(alphas: np.ndarray) -> np.ndarray:
@@ -230,7 +234,6 @@ def aggregate(folds: list[FoldPath], higher_is_better: bool = False) -> CVCurve:
         mean=mean,
         std=std,
         per_fold=per_fold,
-        mean_train=train.mean(axis=0),
         train_per_fold=train,
         best=float(alphas[best]),
         best_1se=float(alphas[within[0]]),
