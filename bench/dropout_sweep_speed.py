@@ -20,10 +20,10 @@ import numpy as np
 
 from bench.services import production_settings, time_sweep, wait_until_warm
 from tests.processes import deployment
-from workers.callbacks import CallbackList
+from workers.runtime.checkpoints import StepCallbacks
 from workers.sweeps.folds import DataSources
 from workers.sweeps.paths import FoldPath, aggregate
-from workers.sweeps.runs import run_fold
+from workers.sweeps.trials import run_fold
 
 BUILT_IN = DataSources(Path(), lambda base: None)  # built-in datasets only
 
@@ -48,7 +48,7 @@ def main() -> None:
     }
 
     started = time.perf_counter()
-    folds = [run_fold(sweep, fold, BUILT_IN, CallbackList()) for fold in range(5)]
+    folds = [run_fold(sweep, fold, BUILT_IN, StepCallbacks()) for fold in range(5)]
     local_seconds = time.perf_counter() - started
     local = aggregate(
         [

@@ -8,7 +8,7 @@ number of its own that this script creates and removes, it prints p50 and p99 of
 1. POST /v1/jobs → the worker claiming the job (the job's started_at), beside a
    bare Celery apply_async → start of a no-op task with the same configuration;
 2. POST /v1/jobs → succeeded (finished_at) for the article's L1 job, beside the
-   same fit and figures done in this process (workers.training.train);
+   same fit and figures done in this process (workers.jobs.train.train);
 
 and the ratios. Requests go one at a time, each to an idle worker (the previous
 task acknowledged, IDLE_GAP later): this is latency, not throughput.
@@ -33,7 +33,7 @@ from service.jobs.store import JobStore
 from service.task_queue import make_celery
 from tests.processes import Process, child_env, deployment
 from tests.reference import L1_JOB
-from workers.training import train
+from workers.jobs.train import train
 
 #: Pause between samples, so each message meets an idle worker: with acks_late and
 #: a prefetch of one, a worker takes the next message only after acking the last.

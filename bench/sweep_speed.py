@@ -28,7 +28,7 @@ from service.config import Settings
 from service.db import make_engine
 from service.sweeps.store import SweepStore
 from tests.processes import deployment
-from workers.datasets import load_dataset
+from workers.data.datasets import load_dataset
 
 
 def reference_estimator(penalty: str, grid: list[float], folds: KFold, jobs: int) -> object:

@@ -124,8 +124,8 @@ def run_worker(
     pool: str | None,
     liveness_file: Path | None = None,
 ) -> int:
-    from workers import celery_app
-    from workers.cpu_threads import threads_per_process
+    from workers.runtime import celery_app
+    from workers.runtime.cpu_threads import threads_per_process
 
     queues = queues or settings.queue
     pool = worker_pool(settings, queues, pool)

@@ -1,7 +1,7 @@
 """The Celery app as both sides see it: the API publishes job ids, workers consume them.
 
 Only the configuration lives here; the task bodies are registered by
-``workers.celery_app``, so the API can publish by task name without importing
+``workers.runtime.celery_app``, so the API can publish by task name without importing
 the trainers.
 """
 

@@ -13,7 +13,7 @@ from service.api.auth import ANONYMOUS
 from service.jobs.store import JobStore
 from service.tables import Job
 from tests.reference import L1_JOB
-from workers.datasets import write_idx
+from workers.data.datasets import write_idx
 
 
 def job_body(**changes: Any) -> dict[str, Any]:

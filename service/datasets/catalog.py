@@ -1,7 +1,7 @@
 """Built-in datasets: names, task types, sizes and generator parameters.
 
 Pure data, so the API can list datasets and validate job specs without
-scikit-learn. The worker's loaders (``workers.datasets``) produce exactly these
+scikit-learn. The worker's loaders (``workers.data.datasets``) produce exactly these
 shapes; a test holds the two together.
 """
 

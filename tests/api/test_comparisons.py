@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from service.config import Settings
 from service.sweeps.store import SweepStore
-from workers.job_runner import Outcome, WorkerContext, run_job
+from workers.runtime.job_runner import Outcome, WorkerContext, run_job
 
 COMPARISON: dict[str, Any] = {
     "base": {
@@ -145,7 +145,7 @@ def test_tuned_configurations_compete_at_their_nested_cv_best_alpha(
     from sklearn.model_selection import KFold
 
     from api_schemas import DatasetRef
-    from workers.datasets import load_dataset
+    from workers.data.datasets import load_dataset
 
     grid = {"logspace": [-3, 1, 12]}
     body = {

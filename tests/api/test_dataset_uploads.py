@@ -22,7 +22,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from service.config import Settings
 from service.main import create_app
 from tests.factories import job_body
-from workers.job_runner import Outcome, WorkerContext, run_job
+from workers.runtime.job_runner import Outcome, WorkerContext, run_job
 
 HOUSES = b"""size,rooms,district,price
 50,2,north,150

@@ -17,7 +17,7 @@ from sklearn.model_selection import KFold
 
 from service.config import Settings
 from service.sweeps.store import SweepStore
-from workers.job_runner import Outcome, WorkerContext, run_job
+from workers.runtime.job_runner import Outcome, WorkerContext, run_job
 
 
 def upload_table(client: TestClient, table: pa.Table, name: str, target: str, **form: str) -> str:

@@ -17,7 +17,7 @@ from service.config import Settings
 from service.migrate import upgrade_database
 from tests.factories import write_fashion_mnist
 from tests.processes import Deployment, deployment
-from workers.datasets import load_dataset
+from workers.data.datasets import load_dataset
 from workers.trainers.network_io import load_network, read_metadata
 
 pytestmark = pytest.mark.e2e

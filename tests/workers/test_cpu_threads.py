@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from workers.cpu_threads import threads_per_process
+from workers.runtime.cpu_threads import threads_per_process
 
 
 def test_the_cores_are_divided_among_the_pool_processes() -> None:
@@ -22,7 +22,7 @@ def test_limit_threads_caps_torch_and_blas() -> None:
     # In a process of its own: the cap is process-wide.
     script = """
 import json, numpy, threadpoolctl, torch
-from workers.cpu_threads import limit_threads
+from workers.runtime.cpu_threads import limit_threads
 limit_threads(1)
 pools = [p["num_threads"] for p in threadpoolctl.threadpool_info()]
 print(json.dumps({"torch": torch.get_num_threads(), "pools": pools}))

@@ -12,7 +12,7 @@ from api_schemas import DatasetRef
 from service.datasets.catalog import BUILTIN_DATASETS
 from tests.factories import write_fashion_mnist
 from tests.reference import article_data
-from workers.datasets import (
+from workers.data.datasets import (
     LOADERS,
     DatasetUnavailableError,
     load_dataset,

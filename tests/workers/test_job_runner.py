@@ -10,7 +10,7 @@ from service.db import transaction
 from service.jobs.store import JobStore
 from service.tables import Job
 from tests.factories import create_job
-from workers.job_runner import Outcome, WorkerContext, run_job
+from workers.runtime.job_runner import Outcome, WorkerContext, run_job
 
 
 def context(settings: Settings) -> tuple[WorkerContext, JobStore]:

@@ -15,9 +15,10 @@ from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, LogisticRe
 from api_schemas import JobCreate
 from tests.factories import job_body
 from tests.reference import article_data
-from workers.datasets import load_dataset
-from workers.trainers.linear import SplitData, build_estimator, fit_and_report, penalty_of
-from workers.training import split_dataset
+from workers.data.datasets import load_dataset
+from workers.data.splits import SplitData, split_dataset
+from workers.jobs.metrics import fit_and_report
+from workers.trainers.linear import build_estimator, penalty_of
 
 
 def spec(**changes: Any) -> JobCreate:

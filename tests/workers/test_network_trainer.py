@@ -11,14 +11,15 @@ import torch
 from torch import nn
 
 from api_schemas import DataAugmentation, JobCreate
-from workers.datasets import load_dataset
-from workers.network_training import validation_split
+from workers.data.datasets import load_dataset
+from workers.data.splits import split_dataset
+from workers.jobs.network import validation_split
+from workers.jobs.train import train
 from workers.trainers.augmentation import augment_images
 from workers.trainers.network_config import NetworkConfig
 from workers.trainers.network_io import load_network, save_network
 from workers.trainers.network_trainer import NetworkTrainer
 from workers.trainers.torch_device import DeviceUnavailableError, resolve_device
-from workers.training import split_dataset, train
 
 FAST_CNN = {"dataset": {"name": "digits"}, "model": {"kind": "cnn", "channels": [8, 16], "fc": 32}}
 
@@ -164,6 +165,6 @@ def test_importing_the_worker_does_not_touch_cuda() -> None:
     import subprocess
     import sys
 
-    code = "import torch, workers.celery_app; print(torch.cuda.is_initialized())"
+    code = "import torch, workers.runtime.celery_app; print(torch.cuda.is_initialized())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -7,8 +7,8 @@ import pyarrow as pa
 import pytest
 
 from api_schemas import JobCreate
-from workers.preprocessing import prepare_upload
-from workers.trainers.linear import DataError
+from workers.data.preprocessing import prepare_upload
+from workers.data.splits import DataError
 
 
 def spec(**changes: object) -> JobCreate:

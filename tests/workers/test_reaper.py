@@ -10,7 +10,7 @@ from service.db import make_engine, utcnow
 from service.jobs.attempts import AttemptStore
 from service.jobs.store import JobStore
 from tests.factories import create_job
-from workers.reaper import sweep
+from workers.runtime.reaper import reap_once
 
 
 def setup(settings: Settings) -> tuple[JobStore, AttemptStore, Settings]:
@@ -27,7 +27,7 @@ def test_a_silent_job_is_requeued_then_failed_at_the_attempt_limit(settings: Set
     attempts.claim(job.id, "w/1")
     published: list[tuple[str, str]] = []
     assert (
-        sweep(
+        reap_once(
             attempts,
             lambda job_id, queue: published.append((job_id, queue)),
             policy,
@@ -36,12 +36,12 @@ def test_a_silent_job_is_requeued_then_failed_at_the_attempt_limit(settings: Set
         == {}
     )
     later = utcnow() + timedelta(seconds=31)
-    assert sweep(
+    assert reap_once(
         attempts, lambda job_id, queue: published.append((job_id, queue)), policy, later
     ) == {"requeued": 1, "published": 1}
     assert published == [(job.id, "regulab")]
     attempts.claim(job.id, "w/2")
-    assert sweep(
+    assert reap_once(
         attempts,
         lambda job_id, queue: published.append((job_id, queue)),
         policy,
@@ -56,9 +56,9 @@ def test_a_silent_job_being_cancelled_is_cancelled(settings: Settings) -> None:
     job = create_job(jobs)
     attempts.claim(job.id, "w/1")
     jobs.request_cancel(job.id, job.owner)
-    assert sweep(attempts, lambda _job, _queue: None, policy, utcnow() + timedelta(seconds=31)) == {
-        "cancelled": 1
-    }
+    assert reap_once(
+        attempts, lambda _job, _queue: None, policy, utcnow() + timedelta(seconds=31)
+    ) == {"cancelled": 1}
     assert (jobs.get(job.id) or job).status == JobStatus.cancelled
 
 
@@ -67,9 +67,9 @@ def test_a_job_stuck_past_its_time_limit_fails(settings: Settings) -> None:
     job = create_job(jobs)  # max_seconds=60
     attempts.claim(job.id, "w/1")
     attempts.checkpoint(job.id, 1)
-    assert sweep(attempts, lambda _job, _queue: None, policy, utcnow() + timedelta(seconds=91)) == {
-        "timed_out": 1
-    }
+    assert reap_once(
+        attempts, lambda _job, _queue: None, policy, utcnow() + timedelta(seconds=91)
+    ) == {"timed_out": 1}
     assert (jobs.get(job.id) or job).error_code == "time_limit"
 
 
@@ -82,12 +82,12 @@ def test_unpublished_jobs_are_published_until_the_broker_refuses(settings: Setti
     def broker_down(job_id: str, queue: str) -> None:
         raise ConnectionError("broker down")
 
-    assert sweep(attempts, broker_down, policy) == {}
+    assert reap_once(attempts, broker_down, policy) == {}
     published: list[tuple[str, str]] = []
-    assert sweep(attempts, lambda job_id, queue: published.append((job_id, queue)), policy) == {
+    assert reap_once(attempts, lambda job_id, queue: published.append((job_id, queue)), policy) == {
         "published": 2
     }
     assert [job_id for job_id, _ in published] == [first.id, second.id]
     assert (
-        sweep(attempts, lambda job_id, queue: published.append((job_id, queue)), policy) == {}
+        reap_once(attempts, lambda job_id, queue: published.append((job_id, queue)), policy) == {}
     )  # published just now

@@ -11,7 +11,7 @@ from sklearn.linear_model import Lasso, LogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
 from api_schemas import JobCreate
-from workers.training import train
+from workers.jobs.train import train
 
 
 def run(body: dict[str, object]) -> object:

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workers.callbacks import Step, StopTrainingError, TrainingCallback
+from workers.runtime.checkpoints import Step, StepCallback, StopTrainingError
 from workers.sweeps.folds import DataSources
-from workers.sweeps.runs import run_fold
+from workers.sweeps.trials import run_fold
 
 BUILT_IN = DataSources(Path(), lambda base: None)  # built-in datasets only
 
@@ -26,7 +26,7 @@ NETWORK_SWEEP = {
 }
 
 
-class StopAt(TrainingCallback):
+class StopAt(StepCallback):
     """Records the steps; asks to stop (as a cancel request would) at step ``stop_at``."""
 
     def __init__(self, stop_at: int | None = None) -> None:

@@ -20,8 +20,8 @@ from sklearn.linear_model import (
 
 from api_schemas import JobCreate
 from tests.reference import article_data
-from workers.datasets import load_dataset
-from workers.training import train
+from workers.data.datasets import load_dataset
+from workers.jobs.train import train
 
 
 def torch_fit(dataset: str, regularizers: list[dict[str, Any]], **model: Any) -> Any:

@@ -4,6 +4,7 @@ tasks' results into the result (curves, choices, path, figures). No data is read
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -14,17 +15,17 @@ from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from service.artifacts import ArtifactStore
 from service.sweeps.store import SweepStore
-from workers.sweeps.comparisons import aggregate_comparison
-from workers.sweeps.figures import (
+from workers.figures.sweeps import (
     render_coefficient_path,
     render_nonzero,
     render_validation_curve,
 )
+from workers.files import ArtifactFile, store_files
+from workers.sweeps.comparisons import aggregate_comparison
 from workers.sweeps.linear_paths import classifies, penalty_settings
 from workers.sweeps.paths import CVCurve, FoldPath, aggregate, best_curve
 
 log = logging.getLogger(__name__)
-PNG = "image/png"
 
 
 def finish_sweep(
@@ -124,7 +125,7 @@ def _scores(per_fold: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _validation_figure(curve: CVCurve, metric: str, **options: Any) -> bytes:
+def _validation_figure(curve: CVCurve, metric: str, **options: Any) -> ArtifactFile:
     """The curve's train and CV scores, band, best and 1-SE marks (``options``: the
     parameter's name, other l1_ratios' curves, a label)."""
     return render_validation_curve(
@@ -139,17 +140,6 @@ def _validation_figure(curve: CVCurve, metric: str, **options: Any) -> bytes:
     )
 
 
-def _store_figures(
-    artifacts: ArtifactStore, sweep_id: str, files: dict[str, bytes]
-) -> list[dict[str, Any]]:
-    stored = []
-    for name, data_bytes in files.items():
-        key = f"sweeps/{sweep_id}/{name}"
-        artifacts.put(key, data_bytes)
-        stored.append({"name": name, "media_type": PNG, "key": key, "size": len(data_bytes)})
-    return stored
-
-
 def aggregate_networks(
     spec: SweepCreate, sweep_id: str, fold_results: list[dict[str, Any]], artifacts: ArtifactStore
 ) -> dict[str, Any]:
@@ -162,7 +152,7 @@ def aggregate_networks(
     return {
         **_curve_fields(curve, parameter, metric),
         "path": None,
-        "files": _store_figures(artifacts, sweep_id, {"validation_curve.png": figure}),
+        "files": [asdict(f) for f in store_files(artifacts, f"sweeps/{sweep_id}", [figure])],
     }
 
 
@@ -217,19 +207,17 @@ def aggregate_result(
             for c in by_ratio
             if c["l1_ratio"] != l1_ratio
         }
-    files = {
-        "coefficient_path.png": render_coefficient_path(
-            alphas, coefs, names, curve.best, curve.best_1se
-        ),
-        "validation_curve.png": _validation_figure(
+    files = [
+        render_coefficient_path(alphas, coefs, names, curve.best, curve.best_1se),
+        _validation_figure(
             curve,
             metric,
             others=others,
             label=f", l1_ratio={l1_ratio:g}" if by_ratio is not None else "",
         ),
-        "nonzero.png": render_nonzero(alphas, n_nonzero, curve.best, curve.best_1se),
-    }
-    stored = _store_figures(artifacts, sweep_id, files)
+        render_nonzero(alphas, n_nonzero, curve.best, curve.best_1se),
+    ]
+    stored = [asdict(f) for f in store_files(artifacts, f"sweeps/{sweep_id}", files)]
     fields = _curve_fields(curve, "alpha", metric)
     if by_ratio is not None:
         fields["best"]["l1_ratio"] = l1_ratio

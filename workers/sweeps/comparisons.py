@@ -3,23 +3,24 @@ differences against the unregularized baseline, and a recommendation."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
 from scipy import stats
 
 from api_schemas import NETWORK_KINDS
 from api_schemas.comparisons import ComparisonCreate
 from service.artifacts import ArtifactStore
-from workers.callbacks import Progress
-from workers.plots import BASELINE, REGULARIZED, png
+from workers.data.splits import SplitData
+from workers.figures.comparisons import render_comparison
+from workers.files import store_files
+from workers.jobs.metrics import fit_and_report
+from workers.runtime.checkpoints import Progress
 from workers.sweeps.folds import SweepData
 from workers.sweeps.linear_paths import inner_cv_alpha
 from workers.sweeps.networks import fit_and_score, network_steps, with_value
-from workers.trainers.linear import SplitData, build_estimator, fit_and_report, penalty_of
-
-PNG = "image/png"
+from workers.trainers.linear import build_estimator, penalty_of
 
 
 def metric_of(task: str) -> tuple[str, bool]:
@@ -99,16 +100,16 @@ def aggregate_comparison(
             }
         )
     rows.sort(key=lambda row: -sign * row["mean"])
-    chart = render_comparison(rows, metric, baseline)
-    key = f"sweeps/{comparison_id}/comparison.png"
-    artifacts.put(key, chart)
+    files = store_files(
+        artifacts, f"sweeps/{comparison_id}", [render_comparison(rows, metric, baseline)]
+    )
     return {
         "metric": metric,
         "higher_is_better": higher,
         "baseline": baseline,
         "leaderboard": rows,
         "recommendation": recommend(rows, baseline, metric),
-        "files": [{"name": "comparison.png", "media_type": PNG, "key": key, "size": len(chart)}],
+        "files": [asdict(file) for file in files],
     }
 
 
@@ -129,28 +130,3 @@ def recommend(rows: list[dict[str, Any]], baseline: str, metric: str) -> str:
         f"{best['name']} scores best on mean {metric}, but its edge over {baseline} is not "
         f"significant (paired t-test p={shown}); prefer the simpler model or more folds."
     )
-
-
-def render_comparison(rows: list[dict[str, Any]], metric: str, baseline: str) -> bytes:
-    figure = Figure(figsize=(max(6.0, 1.2 * len(rows) + 2), 4.5), layout="constrained")
-    ax = figure.subplots()
-    names = [row["name"] for row in rows]
-    colours = [BASELINE if name == baseline else REGULARIZED for name in names]
-    means = [row["mean"] for row in rows]
-    ax.bar(names, means, yerr=[row["std"] for row in rows], color=colours, capsize=4, alpha=0.8)
-    # Each fold's scores, joined across configurations: the pairs the t-test compares.
-    per_fold = np.array([row["per_fold"] for row in rows])  # configurations x folds
-    positions = np.arange(len(rows))
-    for fold in per_fold.T:
-        ax.plot(positions, fold, color="black", alpha=0.35, linewidth=0.8, marker="o", ms=3)
-    for position, row in enumerate(rows):
-        if row["p_value"] is not None:
-            label = f"p={row['p_value']:.2g}"
-            top = max(row["mean"] + row["std"], *row["per_fold"])
-            ax.annotate(
-                label, (position, top), xytext=(0, 4), textcoords="offset points",
-                ha="center", va="bottom", fontsize=8,
-            )  # fmt: skip
-    ax.set_ylabel(f"{metric} (mean ± std; a line per fold)")
-    ax.set_title(f"Regularizers compared on the same folds (best first; {baseline} in red)")
-    return png(figure)

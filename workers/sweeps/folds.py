@@ -13,10 +13,10 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 from api_schemas import JobCreate, TaskType
 from api_schemas.cv import CVSettings
-from workers.datasets import Dataset, load_dataset
-from workers.preprocessing import prepare_upload, target_values
-from workers.trainers.linear import SplitData
-from workers.training import UploadedTable
+from workers.data.datasets import Dataset, load_dataset
+from workers.data.preprocessing import prepare_upload, target_values
+from workers.data.splits import SplitData
+from workers.data.uploads import UploadedTable
 
 Rows = tuple[np.ndarray, np.ndarray]
 #: Reads the uploaded table a base spec names (None for a built-in dataset).

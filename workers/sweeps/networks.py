@@ -13,10 +13,10 @@ import numpy as np
 
 from api_schemas import STRENGTH_KINDS, Dropout, JobCreate, Regularizer, TrainingSpec
 from api_schemas.sweeps import SweepCreate
-from workers.callbacks import Progress
-from workers.network_training import EpochRows, validation_split
+from workers.data.splits import SplitData, validation_split
+from workers.jobs.network import EpochRows
+from workers.runtime.checkpoints import Progress
 from workers.sweeps.folds import SweepData
-from workers.trainers.linear import SplitData
 from workers.trainers.network_config import NetworkConfig
 from workers.trainers.network_trainer import NetworkTrainer
 

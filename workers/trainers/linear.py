@@ -12,34 +12,23 @@ same fit as Lasso, Ridge, ElasticNet, LinearRegression and LogisticRegression:
 from __future__ import annotations
 
 import math
-import time
-import warnings
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, LogisticRegression, Ridge
 
 from api_schemas import (
     L1,
     L2,
-    FitReport,
     JobCreate,
     LinearRegressionSpec,
     LogisticRegressionSpec,
-    Metrics,
 )
 from api_schemas import (
     ElasticNet as ElasticNetSpec,
 )
-from workers.evaluation import classification_metrics, coefficients, regression_metrics
 
 Penalty = L1 | L2 | ElasticNetSpec
-
-
-class DataError(ValueError):
-    """The data cannot be fitted as asked (e.g. one class in the training split)."""
 
 
 def penalty_of(spec: JobCreate) -> Penalty | None:
@@ -119,38 +108,3 @@ def build_estimator(spec: JobCreate, penalty: Penalty | None, n_classes: int) ->
         case LogisticRegressionSpec() as model:
             return build_logistic_regression(model, penalty, n_classes, spec.split.seed)
     raise AssertionError(f"unhandled model {spec.model!r}")
-
-
-@dataclass(frozen=True)
-class SplitData:
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_test: np.ndarray | None
-    y_test: np.ndarray | None
-    feature_names: list[str]
-
-
-def fit_and_report(estimator: Any, data: SplitData) -> FitReport:
-    """Fit ``estimator`` on the training rows and report metrics on both splits."""
-    started = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        estimator.fit(data.X_train, data.y_train)
-    seconds = time.perf_counter() - started
-    notes = list(dict.fromkeys(str(w.message).splitlines()[0] for w in caught))
-
-    def score(X: np.ndarray, y: np.ndarray) -> Any:
-        if hasattr(estimator, "predict_proba"):
-            return classification_metrics(y, estimator.predict_proba(X), estimator.classes_)
-        return regression_metrics(y, estimator.predict(X))
-
-    test = None
-    if data.X_test is not None and data.y_test is not None:
-        test = score(data.X_test, data.y_test)
-    return FitReport(
-        estimator=repr(estimator),
-        metrics=Metrics(train=score(data.X_train, data.y_train), test=test),
-        coefficients=coefficients(estimator, data.feature_names),
-        fit_seconds=seconds,
-        warnings=notes,
-    )

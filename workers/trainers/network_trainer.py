@@ -20,7 +20,7 @@ from torch import nn
 
 from api_schemas import L1, L2, CNNSpec, ElasticNet, TaskType
 from workers.trainers.augmentation import augment_images, augment_table
-from workers.trainers.fit_callbacks import EarlyStoppingCallback, FitCallback
+from workers.trainers.epoch_callbacks import EarlyStoppingCallback, EpochCallback
 from workers.trainers.network_config import NetworkConfig
 from workers.trainers.networks import build_cnn, build_mlp, penalized_weights
 from workers.trainers.torch_device import resolve_device
@@ -35,7 +35,7 @@ class NetworkTrainer:
         config: NetworkConfig,
         task: TaskType,
         image_shape: tuple[int, int, int] | None = None,
-        callbacks: Sequence[FitCallback] = (),
+        callbacks: Sequence[EpochCallback] = (),
     ) -> None:
         self.config = config
         self.task = task
@@ -72,7 +72,7 @@ class NetworkTrainer:
         self.n_parameters_ = sum(p.numel() for p in self.model_.parameters())
         weights = penalized_weights(self.model_)
         optimizer = self._optimizer()
-        callbacks: list[FitCallback] = []
+        callbacks: list[EpochCallback] = []
         if cfg.early_stopping is not None and X_val is not None:
             callbacks.append(EarlyStoppingCallback(cfg.early_stopping))
         callbacks += list(self.callbacks)

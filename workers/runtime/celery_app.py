@@ -1,4 +1,4 @@
-"""The worker's Celery app: ``regulab worker`` (or ``celery -A workers.celery_app worker``).
+"""The worker's Celery app: ``regulab worker`` (or ``celery -A workers.runtime.celery_app worker``).
 
 Each pool process builds its own store connections after the fork; the main
 process runs the reaper and, on a warm shutdown, asks its running jobs to hand
@@ -22,10 +22,10 @@ from service.db import make_engine
 from service.jobs.attempts import AttemptStore
 from service.sweeps.store import SweepStore
 from service.task_queue import RUN_JOB_TASK, make_celery, publish_job
-from workers import plots
-from workers.cpu_threads import limit_threads
-from workers.job_runner import WorkerContext, run_job
-from workers.reaper import Reaper
+from workers.figures.style import warm_up
+from workers.runtime.cpu_threads import limit_threads
+from workers.runtime.job_runner import WorkerContext, run_job
+from workers.runtime.reaper import Reaper
 from workers.sweeps.aggregation import finish_sweep
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def _in_pool_process(**_: object) -> None:
     logging.basicConfig(level=settings.log_level)
     if threads_per_process is not None:
         limit_threads(threads_per_process)
-    plots.warm_up()
+    warm_up()
 
 
 @worker_ready.connect

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from api_schemas import (
     FitReport,
@@ -17,19 +16,18 @@ from api_schemas import (
     TrainingSpec,
     TrainingSummary,
 )
-from workers.callbacks import Progress
-from workers.datasets import Dataset
-from workers.evaluation import classification_metrics, regression_metrics
-from workers.network_figures import render_learning_curves, render_weight_histograms, runs_of
-from workers.plots import BASELINE, REGULARIZED
-from workers.trainers.linear import SplitData
+from workers.data.datasets import Dataset
+from workers.data.splits import SplitData, validation_split
+from workers.figures.fits import confusion_figure
+from workers.figures.networks import Run, network_figures
+from workers.figures.style import BASELINE, REGULARIZED
+from workers.files import JSON, SAFETENSORS, ArtifactFile, TrainingOutput
+from workers.jobs.metrics import classification_metrics, regression_metrics
+from workers.runtime.checkpoints import Progress
 from workers.trainers.network_config import NetworkConfig
 from workers.trainers.network_io import save_network
 from workers.trainers.network_trainer import NetworkTrainer
 from workers.trainers.networks import penalized_weights
-from workers.training_files import PNG, ArtifactFile, TrainingOutput, confusion_figure
-
-SAFETENSORS = "application/octet-stream"
 
 
 def network_steps(spec: JobCreate) -> int:
@@ -110,30 +108,6 @@ def train_network(
     return TrainingOutput(summary=summary, files=files)
 
 
-def validation_split(
-    data: SplitData, training: TrainingSpec, task: str
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:
-    if training.validation_fraction == 0:
-        return data.X_train, None, data.y_train, None
-    stratify = data.y_train if task == "classification" else None
-    try:
-        X_fit, X_val, y_fit, y_val = train_test_split(
-            data.X_train,
-            data.y_train,
-            test_size=training.validation_fraction,
-            random_state=training.seed,
-            stratify=stratify,
-        )
-    except ValueError:  # a class too rare to stratify
-        X_fit, X_val, y_fit, y_val = train_test_split(
-            data.X_train,
-            data.y_train,
-            test_size=training.validation_fraction,
-            random_state=training.seed,
-        )
-    return X_fit, X_val, y_fit, y_val
-
-
 def network_report(
     trainer: NetworkTrainer,
     estimator: str,
@@ -192,31 +166,46 @@ def network_files(
     trainer: NetworkTrainer,
     baseline: NetworkTrainer | None,
 ) -> list[ArtifactFile]:
+    """The figures, the weights (safetensors) and the spec they were trained from."""
     label = (
         "With " + ", ".join(r.kind for r in spec.regularizers) if spec.regularizers else "Network"
     )
-    score = "accuracy" if dataset.task == "classification" else "r2"
-    files = [
-        ArtifactFile(
-            "learning_curves.png",
-            PNG,
-            render_learning_curves(runs_of(trainer, label, baseline), score),
-        ),
-    ]
-    weights = [(label, flat_weights(trainer), REGULARIZED)]
-    if baseline is not None:
-        weights.append(("Without regularization", flat_weights(baseline), BASELINE))
-    files.append(ArtifactFile("weight_histogram.png", PNG, render_weight_histograms(weights)))
+    files = network_figures(label, dataset.task, runs_of(trainer, label, baseline))
     if dataset.task == "classification" and dataset.target_names is not None:
         files.append(confusion_figure(dataset, data, trainer, baseline, label))
     files.append(ArtifactFile("model.safetensors", SAFETENSORS, save_network(trainer, spec)))
-    files.append(
-        ArtifactFile("spec.json", "application/json", spec.model_dump_json(indent=2).encode())
-    )
+    files.append(ArtifactFile("spec.json", JSON, spec.model_dump_json(indent=2).encode()))
     return files
 
 
-def flat_weights(trainer: NetworkTrainer) -> np.ndarray:
+def runs_of(regularized: Any, label: str, baseline: Any | None) -> list[Run]:
+    """The runs of fitted network trainers (``history_``, ``best_epoch_``, ``model_``)."""
+    runs = [
+        Run(
+            label,
+            regularized.history_,
+            regularized.best_epoch_,
+            regularized.stopped_early_,
+            REGULARIZED,
+            flat_weights(regularized),
+        )
+    ]
+    if baseline is not None:
+        runs.append(
+            Run(
+                "Without regularization",
+                baseline.history_,
+                None,
+                False,
+                BASELINE,
+                flat_weights(baseline),
+            )
+        )
+    return runs
+
+
+def flat_weights(trainer: Any) -> np.ndarray:
+    """Every penalized weight of a fitted network trainer, in one array."""
     return np.concatenate(
         [w.detach().cpu().numpy().ravel() for w in penalized_weights(trainer.model_)]
     )

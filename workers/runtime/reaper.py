@@ -35,7 +35,7 @@ from service.jobs.attempts import AttemptStore, RunningJob
 log = logging.getLogger(__name__)
 
 
-def sweep(
+def reap_once(
     attempts: AttemptStore,
     publish: Callable[[str, str], None],
     settings: Settings,
@@ -129,9 +129,11 @@ class Reaper(threading.Thread):
     def run(self) -> None:
         while True:
             try:
-                sweep(self.attempts, self.publish, self.settings, finish_sweeps=self.finish_sweeps)
+                reap_once(
+                    self.attempts, self.publish, self.settings, finish_sweeps=self.finish_sweeps
+                )
             except Exception:
-                log.exception("reaper sweep failed; trying again next round")
+                log.exception("reaper round failed; trying again next round")
             if self.liveness_file is not None:
                 self.liveness_file.touch()
             if self.stopping.wait(self.settings.reaper_interval_seconds):

@@ -19,24 +19,25 @@ from service.artifacts import ArtifactStore, artifact_store_from_settings
 from service.config import Settings
 from service.datasets.store import DatasetStore
 from service.db import make_engine
-from service.jobs.attempts import AttemptStore, ClaimedJob, StoredArtifact
+from service.jobs.attempts import AttemptStore, ClaimedJob
 from service.jobs.validation import SpecError, check_job_spec
 from service.sweeps.store import SweepStore
-from workers.callbacks import (
-    CallbackList,
+from workers.data.datasets import DatasetUnavailableError
+from workers.data.splits import DataError
+from workers.data.uploads import UploadedTable
+from workers.files import TrainingOutput, store_files
+from workers.jobs.train import train
+from workers.runtime.checkpoints import (
+    StepCallbacks,
     StopTrainingError,
     StoreCheckpoint,
     TimeLimit,
 )
-from workers.datasets import DatasetUnavailableError
-from workers.heartbeat import Heartbeat
+from workers.runtime.heartbeat import Heartbeat
 from workers.sweeps.aggregation import finish_sweep
 from workers.sweeps.folds import DataSources
-from workers.sweeps.runs import run_fold
-from workers.trainers.linear import DataError
+from workers.sweeps.trials import run_fold
 from workers.trainers.torch_device import DeviceUnavailableError
-from workers.training import UploadedTable, train
-from workers.training_files import TrainingOutput
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def run_job(ctx: WorkerContext, job_id: str, worker: str) -> Outcome:
         log.info("job %s is not queued (gone, cancelled or claimed elsewhere); skipping", job_id)
         return Outcome.skipped
     log.info("job %s attempt %d started on %s", job_id, job.attempt, worker)
-    callbacks = CallbackList(
+    callbacks = StepCallbacks(
         [StoreCheckpoint(ctx.attempts, job_id, job.attempt), TimeLimit(job.max_seconds)]
     )
     if job.sweep_id is not None:
@@ -100,7 +101,7 @@ def run_job(ctx: WorkerContext, job_id: str, worker: str) -> Outcome:
     return _store_success(ctx, job, output)
 
 
-def run_sweep_fold(ctx: WorkerContext, job: ClaimedJob, callbacks: CallbackList) -> Outcome:
+def run_sweep_fold(ctx: WorkerContext, job: ClaimedJob, callbacks: StepCallbacks) -> Outcome:
     """One fold of a sweep: its whole path. The worker that ends the last fold
     aggregates the sweep."""
     assert job.sweep_id is not None and job.fold is not None
@@ -150,11 +151,7 @@ def load_upload(ctx: WorkerContext, spec: JobCreate) -> UploadedTable | None:
 def _store_success(ctx: WorkerContext, job: ClaimedJob, output: TrainingOutput) -> Outcome:
     # The attempt's own folder: a late or duplicate attempt never mixes files with it.
     prefix = f"jobs/{job.id}/attempt-{job.attempt}"
-    stored = []
-    for file in output.files:
-        key = f"{prefix}/{file.name}"
-        ctx.artifacts.put(key, file.data)
-        stored.append(StoredArtifact(file.name, file.media_type, key, len(file.data)))
+    stored = store_files(ctx.artifacts, prefix, output.files)
     if not ctx.attempts.succeed(
         job.id, job.attempt, output.summary.model_dump(mode="json"), stored
     ):

@@ -1,13 +1,16 @@
-"""Metrics and coefficient summaries of a fitted linear estimator."""
+"""Metrics, coefficient summaries and the fit report of a fitted estimator."""
 
 from __future__ import annotations
 
+import time
+import warnings
 from typing import Any
 
 import numpy as np
 from sklearn import metrics as sk_metrics
 
-from api_schemas import ClassificationMetrics, Coefficients, RegressionMetrics
+from api_schemas import ClassificationMetrics, Coefficients, FitReport, Metrics, RegressionMetrics
+from workers.data.splits import SplitData
 
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> RegressionMetrics:
@@ -54,4 +57,30 @@ def coefficients(estimator: Any, feature_names: list[str]) -> Coefficients:
         coef=coef.tolist(),
         feature_names=feature_names,
         n_nonzero=int(np.count_nonzero(coef)),
+    )
+
+
+def fit_and_report(estimator: Any, data: SplitData) -> FitReport:
+    """Fit ``estimator`` on the training rows and report metrics on both splits."""
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimator.fit(data.X_train, data.y_train)
+    seconds = time.perf_counter() - started
+    notes = list(dict.fromkeys(str(w.message).splitlines()[0] for w in caught))
+
+    def score(X: np.ndarray, y: np.ndarray) -> Any:
+        if hasattr(estimator, "predict_proba"):
+            return classification_metrics(y, estimator.predict_proba(X), estimator.classes_)
+        return regression_metrics(y, estimator.predict(X))
+
+    test = None
+    if data.X_test is not None and data.y_test is not None:
+        test = score(data.X_test, data.y_test)
+    return FitReport(
+        estimator=repr(estimator),
+        metrics=Metrics(train=score(data.X_train, data.y_train), test=test),
+        coefficients=coefficients(estimator, data.feature_names),
+        fit_seconds=seconds,
+        warnings=notes,
     )

@@ -1,9 +1,10 @@
-"""Callbacks on the training loop: checkpoints, time limits, and the reasons to stop.
+"""Step callbacks: what the runtime does after each finished step of a job.
 
-The loop (``workers.training.train``, later the network trainers) calls
-``on_step_end`` after every finished step: a stage of a linear fit, an epoch of a
-network. Whatever is not the research code (persisting progress, heartbeats,
-cancellation, time limits) lives here, not in the loop.
+A job (``workers.jobs``) and a sweep's trial (``workers.sweeps.trials``) call
+``Progress.done`` after every finished step: a stage of a linear fit, an epoch of a
+network. The runtime's callbacks persist it (history row, progress, heartbeat) and stop
+the job on cancel, hand-back or time limit. The network loop's own callbacks (early
+stopping) are ``workers.trainers.epoch_callbacks``: they act on the model, not the job.
 """
 
 from __future__ import annotations
@@ -33,13 +34,13 @@ class Step:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-class TrainingCallback:
+class StepCallback:
     def on_step_end(self, step: Step) -> None:
         """Called after each finished step; may raise StopTrainingError."""
 
 
-class CallbackList(TrainingCallback):
-    def __init__(self, callbacks: Sequence[TrainingCallback] = ()) -> None:
+class StepCallbacks(StepCallback):
+    def __init__(self, callbacks: Sequence[StepCallback] = ()) -> None:
         self.callbacks = list(callbacks)
 
     def on_step_end(self, step: Step) -> None:
@@ -50,7 +51,7 @@ class CallbackList(TrainingCallback):
 class Progress:
     """Numbers a job's finished steps and hands each to the callbacks."""
 
-    def __init__(self, callbacks: TrainingCallback, total: int | None) -> None:
+    def __init__(self, callbacks: StepCallback, total: int | None) -> None:
         self.callbacks, self.total, self.steps = callbacks, total, 0
 
     def done(self, name: str, kind: str = "stage", **data: Any) -> None:
@@ -58,7 +59,7 @@ class Progress:
         self.callbacks.on_step_end(Step(self.steps, self.total, name, kind, data))
 
 
-class StoreCheckpoint(TrainingCallback):
+class StoreCheckpoint(StepCallback):
     """Persist the step (history row, progress, heartbeat) and obey stop requests."""
 
     def __init__(self, attempts: AttemptStore, job_id: str, attempt: int) -> None:
@@ -75,7 +76,7 @@ class StoreCheckpoint(TrainingCallback):
             raise StopTrainingError(signal)
 
 
-class TimeLimit(TrainingCallback):
+class TimeLimit(StepCallback):
     """Stop at the first checkpoint past ``max_seconds`` since the attempt started."""
 
     def __init__(self, max_seconds: float) -> None:

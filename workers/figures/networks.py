@@ -10,34 +10,23 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from workers.plots import BASELINE, REGULARIZED, png
+from workers.figures.style import png
+from workers.files import ArtifactFile
 
 
 @dataclass(frozen=True)
 class Run:
+    """One trained network: its epochs and its penalized weights, flattened."""
+
     label: str
     history: list[dict[str, Any]]
     best_epoch: int | None
     stopped_early: bool
     colour: str
+    weights: np.ndarray
 
 
-def runs_of(regularized: Any, label: str, baseline: Any | None) -> list[Run]:
-    runs = [
-        Run(
-            label,
-            regularized.history_,
-            regularized.best_epoch_,
-            regularized.stopped_early_,
-            REGULARIZED,
-        )
-    ]
-    if baseline is not None:
-        runs.append(Run("Without regularization", baseline.history_, None, False, BASELINE))
-    return runs
-
-
-def render_learning_curves(runs: Sequence[Run], score: str) -> bytes:
+def render_learning_curves(runs: Sequence[Run], score: str) -> ArtifactFile:
     """Loss and ``score`` (accuracy or r2) per epoch: train solid, validation dashed.
     The gap between them is what regularization is for."""
     figure = Figure(figsize=(12, 4.5), layout="constrained")
@@ -70,10 +59,10 @@ def render_learning_curves(runs: Sequence[Run], score: str) -> bytes:
     for ax in (loss_ax, score_ax):
         ax.set_xlabel("epoch")
         ax.legend(fontsize=8)
-    return png(figure)
+    return ArtifactFile.png("learning_curves.png", png(figure))
 
 
-def render_weight_histograms(runs: Sequence[tuple[str, np.ndarray, str]]) -> bytes:
+def render_weight_histograms(runs: Sequence[tuple[str, np.ndarray, str]]) -> ArtifactFile:
     """Distribution of the layer weights (biases and norms excluded), log counts."""
     figure = Figure(figsize=(7, 4.5), layout="constrained")
     ax = figure.subplots()
@@ -85,4 +74,13 @@ def render_weight_histograms(runs: Sequence[tuple[str, np.ndarray, str]]) -> byt
     ax.set_ylabel("count (log)")
     ax.set_title("Layer weights with and without regularization")
     ax.legend(fontsize=8)
-    return png(figure)
+    return ArtifactFile.png("weight_histogram.png", png(figure))
+
+
+def network_figures(label: str, task: str, runs: Sequence[Run]) -> list[ArtifactFile]:
+    """Learning curves and weight histograms, regularized beside the baseline."""
+    score = "accuracy" if task == "classification" else "r2"
+    return [
+        render_learning_curves(runs, score),
+        render_weight_histograms([(run.label, run.weights, run.colour) for run in runs]),
+    ]

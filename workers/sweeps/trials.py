@@ -9,7 +9,8 @@ import numpy as np
 
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
-from workers.callbacks import Progress, TrainingCallback
+from workers.data.splits import SplitData
+from workers.runtime.checkpoints import Progress, StepCallback
 from workers.sweeps.comparisons import comparison_steps, run_comparison_fold
 from workers.sweeps.folds import DataSources, SweepData
 from workers.sweeps.linear_paths import (
@@ -24,11 +25,10 @@ from workers.sweeps.paths import (
     logistic_fits,
     path_coefficients,
 )
-from workers.trainers.linear import SplitData
 
 
 def run_fold(
-    spec: dict[str, Any], fold: int, sources: DataSources, callbacks: TrainingCallback
+    spec: dict[str, Any], fold: int, sources: DataSources, callbacks: StepCallback
 ) -> dict[str, Any]:
     """One fold of a sweep (the whole path, or a network per value) or of a comparison
     (every configuration), on a built-in or uploaded dataset. Steps go to ``callbacks``,

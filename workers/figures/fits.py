@@ -1,38 +1,20 @@
-"""The article's figures, rendered to PNG bytes with matplotlib's object API (no pyplot state)."""
+"""The article's figures of one fit: the fit with and without the penalty, coefficient
+bars, confusion matrices."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
-
-import matplotlib
-
-matplotlib.use("Agg")
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from sklearn.metrics import confusion_matrix
 
-REGULARIZED = "tab:green"
-BASELINE = "tab:red"
-DATA = "tab:blue"
-
-
-def warm_up() -> None:
-    """Draw a small figure once: a process's first drawing loads fonts and caches glyphs
-    (about 0.2 s), which a worker does at start rather than inside its first job."""
-    figure = Figure(figsize=(2, 2))
-    figure.subplots().plot([1, 2], [1, 2], label="warm")
-    png(figure)
-
-
-def png(figure: Figure) -> bytes:
-    FigureCanvasAgg(figure)
-    buffer = io.BytesIO()
-    # Constrained layout already fits the labels; bbox_inches="tight" would draw twice.
-    figure.savefig(buffer, format="png", dpi=100)
-    return buffer.getvalue()
+from workers.data.datasets import Dataset
+from workers.data.splits import SplitData
+from workers.figures.style import BASELINE, DATA, REGULARIZED, png
+from workers.files import ArtifactFile
 
 
 def render_fit_comparison(
@@ -43,7 +25,7 @@ def render_fit_comparison(
     regularized: np.ndarray,
     regularized_label: str,
     baseline: np.ndarray | None,
-) -> bytes:
+) -> ArtifactFile:
     """Data and fitted lines, without (left) and with (right) regularization.
 
     ``regularized`` and ``baseline`` are predictions over ``grid``.
@@ -62,7 +44,7 @@ def render_fit_comparison(
         ax.set_title(title)
         ax.legend(loc="upper left")
     axes[0].set_ylabel("y")
-    return png(figure)
+    return ArtifactFile.png("fit_comparison.png", png(figure))
 
 
 def _bars(ax: Axes, names: Sequence[str], series: list[tuple[np.ndarray, str, str]]) -> None:
@@ -83,7 +65,7 @@ def render_coefficients(
     regularized_label: str,
     baseline: np.ndarray | None,
     class_names: Sequence[str] | None = None,
-) -> bytes:
+) -> ArtifactFile:
     """Coefficients with and without regularization: bars, or one heatmap per fit
     when there is a row of coefficients per class."""
     if regularized.ndim == 1:
@@ -95,7 +77,7 @@ def render_coefficients(
             series.insert(0, (baseline, BASELINE, "Without regularization"))
         _bars(ax, feature_names, series)
         ax.set_title("Coefficients with and without regularization")
-        return png(figure)
+        return ArtifactFile.png("coefficients.png", png(figure))
 
     matrices = [(regularized, regularized_label)]
     if baseline is not None:
@@ -114,12 +96,12 @@ def render_coefficients(
         ax.set_yticks(range(matrix.shape[0]), class_names or range(matrix.shape[0]))
         ax.set_xticks(range(len(feature_names)), feature_names, rotation=90, fontsize=7)
         figure.colorbar(image, ax=ax, label="coefficient")
-    return png(figure)
+    return ArtifactFile.png("coefficients.png", png(figure))
 
 
 def render_confusion_matrices(
     matrices: list[tuple[np.ndarray, str]], class_names: Sequence[str], split: str
-) -> bytes:
+) -> ArtifactFile:
     figure = Figure(figsize=(5 * len(matrices), 4.5), layout="constrained")
     axes = figure.subplots(1, len(matrices), squeeze=False)[0]
     for ax, (matrix, title) in zip(axes, matrices, strict=True):
@@ -133,4 +115,59 @@ def render_confusion_matrices(
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
         ax.set_title(f"{title} ({split})")
-    return png(figure)
+    return ArtifactFile.png("confusion_matrix.png", png(figure))
+
+
+def linear_figures(
+    dataset: Dataset,
+    data: SplitData,
+    estimator: Any,
+    baseline: Any | None,
+    label: str,
+) -> list[ArtifactFile]:
+    """The fit beside the baseline's (one feature), coefficient bars, confusion matrices."""
+    files: list[ArtifactFile] = []
+    if dataset.task == "regression" and dataset.X.shape[1] == 1:
+        grid = np.linspace(dataset.X[:, 0].min(), dataset.X[:, 0].max(), 200).reshape(-1, 1)
+        files.append(
+            render_fit_comparison(
+                x=data.X_train[:, 0],
+                y=data.y_train,
+                grid=grid[:, 0],
+                regularized=estimator.predict(grid),
+                regularized_label=label,
+                baseline=baseline.predict(grid) if baseline is not None else None,
+            )
+        )
+    coef = np.asarray(estimator.coef_, dtype=float)
+    base_coef = np.asarray(baseline.coef_, dtype=float) if baseline is not None else None
+    if coef.ndim == 2 and coef.shape[0] == 1:
+        coef = coef[0]
+        base_coef = base_coef[0] if base_coef is not None else None
+    files.append(
+        render_coefficients(data.feature_names, coef, label, base_coef, dataset.target_names)
+    )
+    if dataset.task == "classification" and dataset.target_names is not None:
+        files.append(confusion_figure(dataset, data, estimator, baseline, label))
+    return files
+
+
+def confusion_figure(
+    dataset: Dataset, data: SplitData, model: Any, baseline: Any | None, label: str
+) -> ArtifactFile:
+    """Confusion matrices on the test rows (the training rows without any), with and
+    without regularization. ``model`` is any fitted classifier with ``classes_``."""
+    assert dataset.target_names is not None
+    on_test = data.X_test is not None and data.y_test is not None
+    X = data.X_test if on_test else data.X_train
+    y = data.y_test if on_test else data.y_train
+    labels = model.classes_
+    matrices = []
+    if baseline is not None:
+        matrices.append(
+            (confusion_matrix(y, baseline.predict(X), labels=labels), "Without regularization")
+        )
+    matrices.append((confusion_matrix(y, model.predict(X), labels=labels), label))
+    names = [dataset.target_names[int(c)] for c in labels]
+    split = "test" if on_test else "train"
+    return render_confusion_matrices(matrices, names, split)

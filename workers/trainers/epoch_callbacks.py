@@ -1,5 +1,5 @@
 """Callbacks of the network loop: what is not the loop itself (early stopping here;
-persisting epochs and cancellation come from the job, ``workers.network_training``)."""
+persisting epochs and cancellation come from the job, ``workers.jobs.network``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from workers.trainers.network_trainer import NetworkTrainer
 
 
-class FitCallback(Protocol):
+class EpochCallback(Protocol):
     def on_epoch_end(
         self, trainer: NetworkTrainer, epoch: int, metrics: dict[str, Any]
     ) -> None: ...

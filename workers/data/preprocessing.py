@@ -15,7 +15,7 @@ import pyarrow as pa
 from sklearn.model_selection import train_test_split
 
 from api_schemas import JobCreate, Preprocessing
-from workers.trainers.linear import DataError, SplitData
+from workers.data.splits import DataError, SplitData
 
 
 @dataclass

@@ -7,7 +7,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from workers.plots import BASELINE, REGULARIZED, png
+from workers.figures.style import BASELINE, REGULARIZED, png
+from workers.files import ArtifactFile
 
 MAX_LINES = 30
 
@@ -47,7 +48,7 @@ def _mark(ax: Axes, best: float, best_1se: float, parameter: str = "alpha") -> N
 
 def render_coefficient_path(
     alphas: np.ndarray, coefs: np.ndarray, names: list[str], best: float, best_1se: float
-) -> bytes:
+) -> ArtifactFile:
     """Each coefficient against alpha (log scale): how they shrink and vanish. With many
     features, the ``MAX_LINES`` largest (by their largest magnitude on the path)."""
     figure, ax = _figure(8, 5)
@@ -61,7 +62,7 @@ def render_coefficient_path(
     extra = f" ({len(shown)} largest of {len(names)})" if len(shown) < len(names) else ""
     ax.set_title(f"Regularization path{extra}")
     ax.legend(fontsize=7, ncol=2)
-    return png(figure)
+    return ArtifactFile.png("coefficient_path.png", png(figure))
 
 
 def render_validation_curve(
@@ -76,7 +77,7 @@ def render_validation_curve(
     parameter: str = "alpha",
     others: dict[str, np.ndarray] | None = None,
     label: str = "",
-) -> bytes:
+) -> ArtifactFile:
     """Train and cross-validated score against the parameter, with a ±1 std band; ``others``
     are further mean CV curves (other l1_ratios), drawn thin behind; ``label`` names the
     main curves' (", l1_ratio=0.9")."""
@@ -96,12 +97,12 @@ def render_validation_curve(
         ax.set_ylabel("mean squared error (log scale)")
     ax.set_title("Validation curve")
     ax.legend(fontsize=8)
-    return png(figure)
+    return ArtifactFile.png("validation_curve.png", png(figure))
 
 
 def render_nonzero(
     alphas: np.ndarray, n_nonzero: np.ndarray, best: float, best_1se: float
-) -> bytes:
+) -> ArtifactFile:
     figure, ax = _figure(8, 4)
     ax.step(alphas, n_nonzero, where="mid", color=REGULARIZED)
     _log_scale(ax, "x")
@@ -110,4 +111,4 @@ def render_nonzero(
     ax.set_ylabel("non-zero coefficients")
     ax.set_title("Features kept as alpha grows")
     ax.legend(fontsize=8)
-    return png(figure)
+    return ArtifactFile.png("nonzero.png", png(figure))

@@ -1,0 +1,1 @@
+"""Data a job trains on: built-in datasets, uploads and their preprocessing, splits."""

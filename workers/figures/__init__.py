@@ -1,0 +1,1 @@
+"""Every figure regulab draws, in one style, with its file name."""

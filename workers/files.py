@@ -1,0 +1,42 @@
+"""What a job hands back: its summary, and named files for the artifact store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from api_schemas import TrainingSummary
+from service.artifacts import ArtifactStore
+from service.jobs.attempts import StoredArtifact
+
+PNG = "image/png"
+JSON = "application/json"
+SAFETENSORS = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class ArtifactFile:
+    name: str
+    media_type: str
+    data: bytes
+
+    @classmethod
+    def png(cls, name: str, data: bytes) -> ArtifactFile:
+        return cls(name, PNG, data)
+
+
+@dataclass(frozen=True)
+class TrainingOutput:
+    summary: TrainingSummary
+    files: list[ArtifactFile]
+
+
+def store_files(
+    artifacts: ArtifactStore, prefix: str, files: list[ArtifactFile]
+) -> list[StoredArtifact]:
+    """Put each file under ``prefix`` in the artifact store; what the store rows keep."""
+    stored = []
+    for file in files:
+        key = f"{prefix}/{file.name}"
+        artifacts.put(key, file.data)
+        stored.append(StoredArtifact(file.name, file.media_type, key, len(file.data)))
+    return stored

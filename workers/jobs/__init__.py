@@ -1,0 +1,1 @@
+"""What a job computes, per family (linear and scikit-learn models, networks)."""
