@@ -23,7 +23,7 @@ from tests.processes import deployment
 from workers.runtime.checkpoints import StepCallbacks
 from workers.sweeps.folds import DataSources
 from workers.sweeps.paths import FoldPath, aggregate
-from workers.sweeps.trials import run_fold
+from workers.sweeps.trials import run_trial
 
 BUILT_IN = DataSources(Path(), lambda base: None)  # built-in datasets only
 
@@ -48,7 +48,7 @@ def main() -> None:
     }
 
     started = time.perf_counter()
-    folds = [run_fold(sweep, fold, BUILT_IN, StepCallbacks()) for fold in range(5)]
+    folds = [run_trial(sweep, fold, BUILT_IN, StepCallbacks()) for fold in range(5)]
     local_seconds = time.perf_counter() - started
     local = aggregate(
         [

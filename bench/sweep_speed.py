@@ -131,7 +131,7 @@ def fold_timeline(settings: Settings, sweep_id: str) -> str:
     assert sweep is not None and sweep.finished_at is not None
     zero = sweep.created_at
     lines = []
-    for job in store.folds(sweep_id):
+    for job in store.trials(sweep_id):
         assert job.started_at is not None and job.finished_at is not None
         start = (job.started_at - zero).total_seconds()
         end = (job.finished_at - zero).total_seconds()

@@ -26,11 +26,12 @@ class Job(Base):
     #: An uploaded dataset's id and the sha256 of its bytes: which data made the result.
     dataset_id: Mapped[str | None] = mapped_column(String(36), index=True)
     dataset_hash: Mapped[str | None] = mapped_column(String(64))
-    #: A job that is one fold of a sweep: it computes that fold's path.
+    #: A job that is a trial of a sweep or comparison (``trial``: its index; the first
+    #: ``cv.folds`` trials are the folds, a path sweep's last is the path on every row).
     sweep_id: Mapped[str | None] = mapped_column(
         ForeignKey("sweeps.id", ondelete="CASCADE", name="fk_jobs_sweep_id"), index=True
     )
-    fold: Mapped[int | None] = mapped_column(Integer)
+    trial: Mapped[int | None] = mapped_column(Integer)
     model_kind: Mapped[str] = mapped_column(String(32))
     max_seconds: Mapped[int] = mapped_column(Integer, server_default="3600")
     #: The Celery queue the job's messages go to (the GPU queue for CUDA jobs).
@@ -122,7 +123,7 @@ class UploadedDataset(Base):
 
 
 class Sweep(Base):
-    """A cross-validated sweep; its folds are jobs (``Job.sweep_id``)."""
+    """A sweep or comparison; its trials are jobs (``Job.sweep_id``, ``Job.trial``)."""
 
     __tablename__ = "sweeps"
 
@@ -131,7 +132,7 @@ class Sweep(Base):
     kind: Mapped[str] = mapped_column(String(16), server_default="sweep")  # or comparison
     status: Mapped[str] = mapped_column(String(16))
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
-    folds: Mapped[int] = mapped_column(Integer)
+    trials: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     aggregating_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -41,7 +41,7 @@ class ClaimedJob:
     spec: dict[str, Any]
     max_seconds: int
     sweep_id: str | None = None
-    fold: int | None = None
+    trial: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class AttemptStore:
                     worker=worker,
                     progress=None,
                 )
-                .returning(Job.attempt, Job.spec, Job.max_seconds, Job.sweep_id, Job.fold)
+                .returning(Job.attempt, Job.spec, Job.max_seconds, Job.sweep_id, Job.trial)
             ).one_or_none()
         return None if row is None else ClaimedJob(job_id, *row)
 

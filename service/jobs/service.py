@@ -169,7 +169,7 @@ def get_result(store: JobStore, job_id: str, owner: str) -> JobResult:
         raise JobNotFoundError(job_id)
     if job.sweep_id is not None:
         raise JobStateError(
-            f"job {job.id} is fold {job.fold} of sweep {job.sweep_id}: see "
+            f"job {job.id} is trial {job.trial} of sweep {job.sweep_id}: see "
             f"/v1/sweeps/{job.sweep_id}/result"
         )
     if job.status != JobStatus.succeeded or job.result is None:
@@ -216,7 +216,7 @@ def open_artifact(
 def _not_a_fold(job: Job) -> None:
     if job.sweep_id is not None:
         raise JobStateError(
-            f"job {job.id} is fold {job.fold} of sweep {job.sweep_id}; cancel the sweep instead"
+            f"job {job.id} is trial {job.trial} of sweep {job.sweep_id}; cancel the sweep instead"
         )
 
 

@@ -106,7 +106,7 @@ def _read(sweep: Sweep, counts: Counter[str]) -> SweepRead:
         status=sweep.status,
         spec=sweep.spec,  # validated as the sweep or comparison it is (spec.kind)
         trials_done=counts["succeeded"] + counts["failed"] + counts["cancelled"],
-        trials_total=sweep.folds,
+        trials_total=sweep.trials,
         created_at=sweep.created_at,
         finished_at=sweep.finished_at,
         error=error,
@@ -165,12 +165,12 @@ def open_sweep_artifact(
 
 
 def cancel_sweep(sweeps: SweepStore, jobs: JobStore, sweep_id: str, owner: str) -> SweepRead:
-    """Cancel every unfinished fold; the sweep ends cancelled."""
+    """Cancel every unfinished trial; the sweep ends cancelled."""
     sweep = _owned(sweeps, sweep_id, owner)
     if sweep.status != "running":
         raise SweepStateError(f"sweep {sweep_id} already {sweep.status}")
     sweeps.finish(sweep_id, "cancelled")
-    for job in sweeps.folds(sweep_id, with_results=False):
+    for job in sweeps.trials(sweep_id, with_results=False):
         try:
             jobs.request_cancel(job.id, owner)
         except JobFinishedError:

@@ -1,4 +1,5 @@
-"""SweepStore: a sweep row and its fold jobs, created together, finished once."""
+"""SweepStore: a sweep (or comparison) row and its trial jobs, created together, finished
+once."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ class SweepStore:
             kind=spec.kind,
             status="running",
             spec=spec.model_dump(mode="json"),
-            folds=spec.trials,
+            trials=spec.trials,
             created_at=now,
         )
         base = spec.base.model_dump(mode="json")
@@ -63,9 +64,9 @@ class SweepStore:
                 "created_at": now,
                 "published_at": now,
                 "sweep_id": sweep.id,
-                "fold": fold,
+                "trial": trial,
             }
-            for fold in range(spec.trials)
+            for trial in range(spec.trials)
         ]
         with transaction(self.sessions) as session:
             session.add(sweep)
@@ -85,9 +86,9 @@ class SweepStore:
         with self.sessions() as session:
             return session.scalars(query).one_or_none()
 
-    def folds(self, sweep_id: str, *, with_results: bool = True) -> list[Job]:
-        """The sweep's tasks in fold order (the path on every row last)."""
-        query = select(Job).where(Job.sweep_id == sweep_id).order_by(Job.fold)
+    def trials(self, sweep_id: str, *, with_results: bool = True) -> list[Job]:
+        """The sweep's trials in order (a path sweep's path on every row last)."""
+        query = select(Job).where(Job.sweep_id == sweep_id).order_by(Job.trial)
         if not with_results:
             query = query.options(defer(Job.result, raiseload=True))
         with self.sessions() as session:
@@ -155,9 +156,9 @@ class SweepStore:
             rows = session.execute(delete(Sweep).where(Sweep.id == sweep_id, Sweep.owner == owner))
             return bool(rows.rowcount)  # type: ignore[attr-defined]
 
-    def unfinished_with_folds_done(self) -> list[str]:
-        """Running sweeps whose every fold has ended: the reaper aggregates them if the
-        worker of the last fold did not (it died, or lost a race)."""
+    def unfinished_with_trials_done(self) -> list[str]:
+        """Running sweeps whose every trial has ended: the reaper aggregates them if the
+        worker of the last trial did not (it died, or lost a race)."""
         with self.sessions() as session:
             sweeps = list(session.scalars(select(Sweep.id).where(Sweep.status == "running")))
             done = []

@@ -29,7 +29,7 @@ COMPARISON: dict[str, Any] = {
 
 def run_folds(settings: Settings, comparison_id: str) -> list[Outcome]:
     ctx = WorkerContext.from_settings(settings)
-    folds = SweepStore(ctx.attempts.engine).folds(comparison_id)
+    folds = SweepStore(ctx.attempts.engine).trials(comparison_id)
     return [run_job(ctx, job.id, "w/1") for job in folds]
 
 

@@ -28,7 +28,7 @@ SWEEP: dict[str, Any] = {
 
 def run_folds(settings: Settings, sweep_id: str) -> list[Outcome]:
     ctx = WorkerContext.from_settings(settings)
-    return [run_job(ctx, job.id, "w/1") for job in SweepStore(ctx.attempts.engine).folds(sweep_id)]
+    return [run_job(ctx, job.id, "w/1") for job in SweepStore(ctx.attempts.engine).trials(sweep_id)]
 
 
 def test_a_lasso_sweep_equals_lasso_cv(client: TestClient, settings: Settings) -> None:
@@ -125,7 +125,7 @@ def test_grids_that_do_not_fit_together_are_422(
 
 def test_cancelling_a_sweep_cancels_its_folds(client: TestClient, settings: Settings) -> None:
     sweep_id = client.post("/v1/sweeps", json=SWEEP).json()["id"]
-    fold = SweepStore(WorkerContext.from_settings(settings).attempts.engine).folds(sweep_id)[0]
+    fold = SweepStore(WorkerContext.from_settings(settings).attempts.engine).trials(sweep_id)[0]
     for method, path in [("POST", "cancel"), ("POST", "retry"), ("DELETE", "")]:
         refused = client.request(method, f"/v1/jobs/{fold.id}/{path}".rstrip("/"))
         assert refused.status_code == 409 and "cancel the sweep" in refused.json()["detail"]
@@ -263,7 +263,7 @@ def test_a_weight_decay_sweep_trains_a_network_per_alpha(
     assert result["best"]["alpha"] < 100 and result["best_1se"]["alpha"] < 100
 
     # Each epoch of each network was a checkpoint of its fold's job.
-    fold = SweepStore(WorkerContext.from_settings(settings).attempts.engine).folds(sweep_id)[0]
+    fold = SweepStore(WorkerContext.from_settings(settings).attempts.engine).trials(sweep_id)[0]
     history = client.get(f"/v1/jobs/{fold.id}/history").json()
     stages = [entry["data"]["stage"] for entry in history["items"]]
     assert stages[:4] == [
@@ -292,7 +292,7 @@ def test_a_sweep_whose_aggregation_raises_fails_once(
 
     sweep_id = client.post("/v1/sweeps", json=SWEEP).json()["id"]
     ctx = WorkerContext.from_settings(settings)
-    for job in ctx.sweeps.folds(sweep_id):  # folds that "succeeded" with nothing in them
+    for job in ctx.sweeps.trials(sweep_id):  # folds that "succeeded" with nothing in them
         claimed = ctx.attempts.claim(job.id, "w/1")
         assert claimed is not None
         assert ctx.attempts.succeed(job.id, claimed.attempt, {}, [])
@@ -336,5 +336,5 @@ def test_a_finished_sweep_can_be_deleted_with_its_tasks_and_figures(
     assert client.delete(f"/v1/sweeps/{sweep_id}").status_code == 204
     assert client.get(f"/v1/sweeps/{sweep_id}").status_code == 404
     assert not figures.exists()
-    assert SweepStore(WorkerContext.from_settings(settings).attempts.engine).folds(sweep_id) == []
+    assert SweepStore(WorkerContext.from_settings(settings).attempts.engine).trials(sweep_id) == []
     assert client.delete(f"/v1/sweeps/{sweep_id}").status_code == 404

@@ -34,7 +34,7 @@ def upload_table(client: TestClient, table: pa.Table, name: str, target: str, **
 
 def run_folds(settings: Settings, sweep_id: str) -> list[Outcome]:
     ctx = WorkerContext.from_settings(settings)
-    return [run_job(ctx, job.id, "w/1") for job in SweepStore(ctx.attempts.engine).folds(sweep_id)]
+    return [run_job(ctx, job.id, "w/1") for job in SweepStore(ctx.attempts.engine).trials(sweep_id)]
 
 
 def diabetes_upload(client: TestClient) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from workers.runtime.checkpoints import Step, StepCallback, StopTrainingError
 from workers.sweeps.folds import DataSources
-from workers.sweeps.trials import run_fold
+from workers.sweeps.trials import run_trial
 
 BUILT_IN = DataSources(Path(), lambda base: None)  # built-in datasets only
 
@@ -41,7 +41,7 @@ class StopAt(StepCallback):
 
 def test_a_network_fold_is_a_checkpoint_per_epoch_and_stops_between_epochs() -> None:
     seen = StopAt()
-    result = run_fold(NETWORK_SWEEP, 1, BUILT_IN, seen)
+    result = run_trial(NETWORK_SWEEP, 1, BUILT_IN, seen)
     assert result["alphas"] == [0.5, 0.1] and len(result["test_score"]) == 2
     assert [s.name for s in seen.steps] == [
         *(f"rate=0.5: epoch {e}" for e in (1, 2, 3)),
@@ -52,7 +52,7 @@ def test_a_network_fold_is_a_checkpoint_per_epoch_and_stops_between_epochs() -> 
 
     stopping = StopAt(stop_at=2)
     with pytest.raises(StopTrainingError):
-        run_fold(NETWORK_SWEEP, 1, BUILT_IN, stopping)
+        run_trial(NETWORK_SWEEP, 1, BUILT_IN, stopping)
     assert len(stopping.steps) == 2  # the second epoch of the first network
 
 
@@ -67,7 +67,7 @@ def test_a_path_fold_reports_each_l1_ratio() -> None:
         "grid": {"alpha": {"logspace": [-3, 0, 5]}, "l1_ratio": {"values": [0.3, 0.7]}},
     }
     seen = StopAt()
-    result = run_fold(sweep, 0, BUILT_IN, seen)
+    result = run_trial(sweep, 0, BUILT_IN, seen)
     assert result["l1_ratios"] == [0.3, 0.7] and len(result["paths"]) == 2
     assert [s.name for s in seen.steps] == [
         "path at l1_ratio=0.3",
@@ -91,7 +91,7 @@ def test_the_last_task_of_a_path_sweep_fits_every_row_at_each_l1_ratio() -> None
         "cv": {"folds": 3},
     }
     seen = StopAt()
-    full = run_fold(sweep, 3, BUILT_IN, seen)  # folds 0-2 are the CV folds
+    full = run_trial(sweep, 3, BUILT_IN, seen)  # folds 0-2 are the CV folds
     assert [s.name for s in seen.steps][-1] == "fold 3"
     assert full["alphas"] == [1.0, 0.1, 0.01]
     X, y = load_diabetes(return_X_y=True)

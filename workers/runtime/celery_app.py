@@ -71,7 +71,7 @@ def _start_reaper(sender: Any = None, **_: object) -> None:
     def finish_sweeps(stale_before: datetime) -> int:
         return sum(
             finish_sweep(sweeps, artifacts, sweep_id, stale_before) is not None
-            for sweep_id in sweeps.unfinished_with_folds_done()
+            for sweep_id in sweeps.unfinished_with_trials_done()
         )
 
     reaper = Reaper(attempts, publish, settings, liveness_file, finish_sweeps)

@@ -36,7 +36,7 @@ from workers.runtime.checkpoints import (
 from workers.runtime.heartbeat import Heartbeat
 from workers.sweeps.aggregation import finish_sweep
 from workers.sweeps.folds import DataSources
-from workers.sweeps.trials import run_fold
+from workers.sweeps.trials import run_trial
 from workers.trainers.torch_device import DeviceUnavailableError
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def run_job(ctx: WorkerContext, job_id: str, worker: str) -> Outcome:
         [StoreCheckpoint(ctx.attempts, job_id, job.attempt), TimeLimit(job.max_seconds)]
     )
     if job.sweep_id is not None:
-        return run_sweep_fold(ctx, job, callbacks)
+        return run_sweep_trial(ctx, job, callbacks)
     with Heartbeat(ctx.attempts, job_id, job.attempt, ctx.settings.heartbeat_seconds):
         try:
             spec = JobCreate.model_validate(job.spec)
@@ -101,16 +101,16 @@ def run_job(ctx: WorkerContext, job_id: str, worker: str) -> Outcome:
     return _store_success(ctx, job, output)
 
 
-def run_sweep_fold(ctx: WorkerContext, job: ClaimedJob, callbacks: StepCallbacks) -> Outcome:
-    """One fold of a sweep: its whole path. The worker that ends the last fold
+def run_sweep_trial(ctx: WorkerContext, job: ClaimedJob, callbacks: StepCallbacks) -> Outcome:
+    """One trial of a sweep or comparison. The worker that ends the last trial
     aggregates the sweep."""
-    assert job.sweep_id is not None and job.fold is not None
+    assert job.sweep_id is not None and job.trial is not None
     sweep = ctx.sweeps.get(job.sweep_id)
     if sweep is None:
         return _fail(ctx, job, "invalid_spec", f"sweep {job.sweep_id} is gone")
     with Heartbeat(ctx.attempts, job.id, job.attempt, ctx.settings.heartbeat_seconds):
         try:
-            result = run_fold(sweep.spec, job.fold, data_sources(ctx), callbacks)
+            result = run_trial(sweep.spec, job.trial, data_sources(ctx), callbacks)
         except StopTrainingError as stop:
             outcome = _stopped(ctx, job, stop)
         except (ValidationError, SpecError) as exc:
@@ -120,7 +120,7 @@ def run_sweep_fold(ctx: WorkerContext, job: ClaimedJob, callbacks: StepCallbacks
         except DeviceUnavailableError as exc:
             outcome = _fail(ctx, job, "device_unavailable", str(exc))
         except Exception as exc:
-            log.exception("fold %s of sweep %s failed", job.fold, job.sweep_id)
+            log.exception("trial %s of sweep %s failed", job.trial, job.sweep_id)
             outcome = _fail(ctx, job, "internal_error", f"{type(exc).__name__}: {exc}")
         else:
             won = ctx.attempts.succeed(job.id, job.attempt, result, [])

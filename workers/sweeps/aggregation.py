@@ -34,7 +34,7 @@ def finish_sweep(
     sweep_id: str,
     stale_before: datetime | None = None,
 ) -> str | None:
-    """Aggregate a sweep whose folds have all ended; None when it is not time (or another
+    """Aggregate a sweep whose trials have all ended; None when it is not time (or another
     process is at it). Returns the sweep's final status. A sweep whose aggregation raises
     fails with the error, rather than being retried for ever."""
     # Counted first: every task ends here, and reading the tasks' results (the path on
@@ -44,23 +44,23 @@ def finish_sweep(
         return None
     if not sweeps.begin_aggregation(sweep_id, stale_before):
         return None
-    folds = sweeps.folds(sweep_id)
+    trials = sweeps.trials(sweep_id)
     row = sweeps.get(sweep_id)
     assert row is not None
-    if any(job.status == "cancelled" for job in folds):
+    if any(job.status == "cancelled" for job in trials):
         sweeps.finish(sweep_id, "cancelled")
         return "cancelled"
-    failed = [job for job in folds if job.status == "failed"]
+    failed = [job for job in trials if job.status == "failed"]
     if failed:
         first = failed[0]
         sweeps.finish(
             sweep_id,
             "failed",
             error_code=first.error_code,
-            error_message=f"fold {first.fold}: {first.error_message}",
+            error_message=f"trial {first.trial}: {first.error_message}",
         )
         return "failed"
-    results = [job.result or {} for job in folds]
+    results = [job.result or {} for job in trials]
     try:
         result = _aggregate(row.spec, sweep_id, results, artifacts)
     except Exception as exc:

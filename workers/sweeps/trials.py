@@ -27,22 +27,22 @@ from workers.sweeps.paths import (
 )
 
 
-def run_fold(
-    spec: dict[str, Any], fold: int, sources: DataSources, callbacks: StepCallback
+def run_trial(
+    spec: dict[str, Any], trial: int, sources: DataSources, callbacks: StepCallback
 ) -> dict[str, Any]:
-    """One fold of a sweep (the whole path, or a network per value) or of a comparison
-    (every configuration), on a built-in or uploaded dataset. Steps go to ``callbacks``,
-    which may stop the fold."""
+    """One trial of a sweep or comparison, on a built-in or uploaded dataset: a fold (the
+    whole path, a network per value, or every configuration), or a path sweep's last
+    trial, the path on every row. Steps go to ``callbacks``, which may stop the trial."""
     kind: type[SweepCreate | ComparisonCreate]
     kind = ComparisonCreate if spec.get("kind") == "comparison" else SweepCreate
     parsed = kind.model_validate(spec)
     data = sources.load(parsed.base)
-    if isinstance(parsed, SweepCreate) and parsed.computes_path and fold == parsed.cv.folds:
-        # The last task of a path sweep: the path on every row.
+    if isinstance(parsed, SweepCreate) and parsed.computes_path and trial == parsed.cv.folds:
+        # The last trial of a path sweep: the path on every row.
         progress = Progress(callbacks, len(parsed.l1_ratios or [None]) + 1)
         result = run_full_paths(parsed, data, progress)
     else:
-        split = data.split(data.rows(parsed.cv, fold))
+        split = data.split(data.rows(parsed.cv, trial))
         if isinstance(parsed, ComparisonCreate):
             progress = Progress(callbacks, comparison_steps(parsed))
             result = run_comparison_fold(parsed, data, split, progress)
@@ -53,7 +53,7 @@ def run_fold(
         else:
             progress = Progress(callbacks, len(parsed.l1_ratios or [None]) + 1)
             result = run_path_fold(parsed, split, progress)
-    progress.done(f"fold {fold}", "fold", fold=fold)
+    progress.done(f"fold {trial}", "fold", fold=trial)
     return result
 
 
