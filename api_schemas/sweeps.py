@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.cv import CVSettings
@@ -57,6 +57,11 @@ class SweepCreate(BaseModel):
         return None if grid is None else grid.points()
 
 
+#: A sweep's or a comparison's spec, told apart by ``kind``: what the store keeps, and what
+#: a trial and the aggregation read back.
+SweepSpec = Annotated[SweepCreate | ComparisonCreate, Field(discriminator="kind")]
+SWEEP_SPEC: TypeAdapter[SweepCreate | ComparisonCreate] = TypeAdapter(SweepSpec)
+
 SweepStatus = Literal["running", "succeeded", "failed", "cancelled"]
 
 
@@ -65,7 +70,7 @@ class SweepRead(BaseModel):
 
     id: str
     status: SweepStatus
-    spec: Annotated[SweepCreate | ComparisonCreate, Field(discriminator="kind")]
+    spec: SweepSpec
     trials_done: int = Field(description="Tasks finished.")
     trials_total: int = Field(
         description="A task per fold; a linear model's sweep has one more, the path fitted "
