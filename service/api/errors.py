@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 from service.artifacts import ArtifactNotFoundError
 from service.datasets.service import DatasetConflictError, DatasetNotFoundError
 from service.datasets.uploads import UploadError
-from service.jobs.pagination import InvalidCursorError
 from service.jobs.service import IdempotencyConflictError, JobNotFoundError, JobStateError
 from service.jobs.validation import SpecError
+from service.pagination import InvalidCursorError
 from service.sweeps.service import SweepNotFoundError, SweepStateError
 
 

@@ -24,10 +24,10 @@ from api_schemas import (
 )
 from service.artifacts import ArtifactStore
 from service.datasets.store import DatasetStore
-from service.jobs.pagination import encode_cursor
 from service.jobs.policy import Queues, TimeLimits
 from service.jobs.store import JobActiveError, JobFinishedError, JobStore
 from service.jobs.validation import check_job_spec
+from service.pagination import encode_cursor
 from service.tables import Job
 
 log = logging.getLogger(__name__)

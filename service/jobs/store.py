@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from api_schemas import JobCreate, JobStatus
 from service.db import make_session_factory, transaction, utcnow
-from service.jobs.pagination import older_than
+from service.pagination import older_than
 from service.tables import Base, Job, JobArtifact, JobHistory, UploadedDataset
 
 FINISHED = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)

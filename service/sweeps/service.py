@@ -13,10 +13,10 @@ from api_schemas.comparisons import ComparisonCreate, ComparisonResult
 from api_schemas.sweeps import SweepCreate, SweepList, SweepRead, SweepResult, SweepStatus
 from service.artifacts import ArtifactStore
 from service.datasets.store import DatasetStore
-from service.jobs.pagination import encode_cursor
 from service.jobs.policy import Queues, TimeLimits
 from service.jobs.service import Publisher, publish_created
 from service.jobs.store import JobFinishedError, JobStore
+from service.pagination import encode_cursor
 from service.sweeps.store import SweepStore
 from service.sweeps.validation import check_comparison_spec, check_sweep_spec
 from service.tables import Sweep

@@ -15,7 +15,7 @@ from api_schemas import JobStatus
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from service.db import make_session_factory, transaction, utcnow
-from service.jobs.pagination import older_than
+from service.pagination import older_than
 from service.tables import Base, Job, Sweep, UploadedDataset
 
 FINISHED = {JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled}

@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, and_, or_
 
@@ -23,6 +23,9 @@ class Keyed(Protocol):
 
     @property
     def id(self) -> str: ...
+
+
+RowT = TypeVar("RowT", bound=Keyed)
 
 
 def encode_cursor(row: Keyed) -> str:
@@ -43,3 +46,10 @@ def older_than(cursor: str, created_at: Any, row_id: Any) -> ColumnElement[bool]
     """The rows after ``cursor`` in (created_at, id) descending order: the next page."""
     created, last_id = decode_cursor(cursor)
     return or_(created_at < created, and_(created_at == created, row_id < last_id))
+
+
+def page_of(rows: list[RowT], limit: int) -> tuple[list[RowT], str | None]:
+    """The first ``limit`` of the ``limit + 1`` rows a store read, and the cursor to the
+    older ones when there are more."""
+    page = rows[:limit]
+    return page, encode_cursor(page[-1]) if len(rows) > limit else None
