@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
+from typing import Any, TypeVar
 
 import pyarrow.parquet as pq
-from pydantic import ValidationError
 
 from api_schemas import JobCreate, TaskType
 from service.artifacts import ArtifactStore, artifact_store_from_settings
@@ -20,9 +21,8 @@ from service.config import Settings
 from service.datasets.store import DatasetStore
 from service.db import make_engine
 from service.jobs.attempts import AttemptStore, ClaimedJob
-from service.jobs.validation import SpecError, check_job_spec
+from service.jobs.validation import check_job_spec
 from service.sweeps.store import SweepStore
-from workers.data.datasets import DatasetUnavailableError
 from workers.data.splits import DataError
 from workers.data.uploads import UploadedTable
 from workers.files import TrainingOutput, store_files
@@ -33,13 +33,15 @@ from workers.runtime.checkpoints import (
     StoreCheckpoint,
     TimeLimit,
 )
+from workers.runtime.failures import INTERNAL_ERROR, failure_code, failure_message
 from workers.runtime.heartbeat import Heartbeat
 from workers.sweeps.aggregation import finish_sweep
 from workers.sweeps.folds import DataSources
 from workers.sweeps.trials import run_trial
-from workers.trainers.torch_device import DeviceUnavailableError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Outcome(StrEnum):
@@ -82,51 +84,49 @@ def run_job(ctx: WorkerContext, job_id: str, worker: str) -> Outcome:
     )
     if job.sweep_id is not None:
         return run_sweep_trial(ctx, job, callbacks)
+
+    def train_job() -> TrainingOutput:
+        spec = JobCreate.model_validate(job.spec)
+        return train(spec, ctx.settings.data_dir, callbacks, load_upload(ctx, spec))
+
     with Heartbeat(ctx.attempts, job_id, job.attempt, ctx.settings.heartbeat_seconds):
-        try:
-            spec = JobCreate.model_validate(job.spec)
-            upload = load_upload(ctx, spec)
-            output = train(spec, ctx.settings.data_dir, callbacks, upload)
-        except StopTrainingError as stop:
-            return _stopped(ctx, job, stop)
-        except (ValidationError, SpecError) as exc:
-            return _fail(ctx, job, "invalid_spec", str(exc))
-        except (DataError, DatasetUnavailableError) as exc:
-            return _fail(ctx, job, "invalid_data", str(exc))
-        except DeviceUnavailableError as exc:
-            return _fail(ctx, job, "device_unavailable", str(exc))
-        except Exception as exc:
-            log.exception("job %s failed", job_id)
-            return _fail(ctx, job, "internal_error", f"{type(exc).__name__}: {exc}")
-    return _store_success(ctx, job, output)
+        return _attempt(ctx, job, train_job, partial(_store_success, ctx, job))
 
 
 def run_sweep_trial(ctx: WorkerContext, job: ClaimedJob, callbacks: StepCallbacks) -> Outcome:
     """One trial of a sweep or comparison. The worker that ends the last trial
     aggregates the sweep."""
     assert job.sweep_id is not None and job.trial is not None
-    sweep = ctx.sweeps.get(job.sweep_id)
+    sweep, trial = ctx.sweeps.get(job.sweep_id), job.trial
     if sweep is None:
         return _fail(ctx, job, "invalid_spec", f"sweep {job.sweep_id} is gone")
+
+    def run() -> dict[str, Any]:
+        return run_trial(sweep.spec, trial, data_sources(ctx), callbacks)
+
     with Heartbeat(ctx.attempts, job.id, job.attempt, ctx.settings.heartbeat_seconds):
-        try:
-            result = run_trial(sweep.spec, job.trial, data_sources(ctx), callbacks)
-        except StopTrainingError as stop:
-            outcome = _stopped(ctx, job, stop)
-        except (ValidationError, SpecError) as exc:
-            outcome = _fail(ctx, job, "invalid_spec", str(exc))
-        except (DataError, DatasetUnavailableError) as exc:
-            outcome = _fail(ctx, job, "invalid_data", str(exc))
-        except DeviceUnavailableError as exc:
-            outcome = _fail(ctx, job, "device_unavailable", str(exc))
-        except Exception as exc:
-            log.exception("trial %s of sweep %s failed", job.trial, job.sweep_id)
-            outcome = _fail(ctx, job, "internal_error", f"{type(exc).__name__}: {exc}")
-        else:
-            won = ctx.attempts.succeed(job.id, job.attempt, result, [])
-            outcome = Outcome.succeeded if won else Outcome.superseded
+        outcome = _attempt(ctx, job, run, partial(_store_trial, ctx, job))
     finish_sweep(ctx.sweeps, ctx.artifacts, job.sweep_id)
     return outcome
+
+
+def _attempt(
+    ctx: WorkerContext, job: ClaimedJob, work: Callable[[], T], store: Callable[[T], Outcome]
+) -> Outcome:
+    """Run an attempt's ``work`` and ``store`` what it returns. What the work raises ends
+    the attempt instead: a stop request as it asks, any other exception as a failure with
+    the code ``failure_code`` gives it (and, for an internal error, a logged traceback)."""
+    try:
+        value = work()
+    except StopTrainingError as stop:
+        return _stopped(ctx, job, stop)
+    except Exception as exc:
+        code = failure_code(exc)
+        if code == INTERNAL_ERROR:
+            trial = f"trial {job.trial} of sweep {job.sweep_id}"
+            log.exception("%s failed", trial if job.sweep_id else f"job {job.id}")
+        return _fail(ctx, job, code, failure_message(exc))
+    return store(value)
 
 
 def data_sources(ctx: WorkerContext) -> DataSources:
@@ -160,6 +160,11 @@ def _store_success(ctx: WorkerContext, job: ClaimedJob, output: TrainingOutput) 
         return Outcome.superseded
     log.info("job %s attempt %d succeeded", job.id, job.attempt)
     return Outcome.succeeded
+
+
+def _store_trial(ctx: WorkerContext, job: ClaimedJob, result: dict[str, Any]) -> Outcome:
+    won = ctx.attempts.succeed(job.id, job.attempt, result, [])
+    return Outcome.succeeded if won else Outcome.superseded
 
 
 def _stopped(ctx: WorkerContext, job: ClaimedJob, stop: StopTrainingError) -> Outcome:
