@@ -18,11 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from api_schemas.sweeps import SWEEP_SPEC
 from bench.services import production_settings, time_sweep, wait_until_warm
 from tests.processes import deployment
 from workers.runtime.checkpoints import StepCallbacks
 from workers.sweeps.folds import DataSources
-from workers.sweeps.paths import FoldPath, aggregate
+from workers.sweeps.paths import aggregate
+from workers.sweeps.results import ValueFoldResult, of_kind
 from workers.sweeps.trials import run_trial
 
 BUILT_IN = DataSources(Path(), lambda base: None)  # built-in datasets only
@@ -48,19 +50,11 @@ def main() -> None:
     }
 
     started = time.perf_counter()
-    folds = [run_trial(sweep, fold, BUILT_IN, StepCallbacks()) for fold in range(5)]
+    spec = SWEEP_SPEC.validate_python(sweep)
+    folds = [run_trial(spec, fold, BUILT_IN, StepCallbacks()) for fold in range(5)]
     local_seconds = time.perf_counter() - started
     local = aggregate(
-        [
-            FoldPath(
-                np.asarray(f["alphas"]),
-                np.asarray(f["test_score"]),
-                np.asarray(f["train_score"]),
-                np.zeros(len(rates)),
-            )
-            for f in folds
-        ],
-        higher_is_better=True,
+        [f.fold_path() for f in of_kind(folds, ValueFoldResult)], higher_is_better=True
     )
 
     with (

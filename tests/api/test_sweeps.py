@@ -299,7 +299,7 @@ def test_a_sweep_whose_aggregation_raises_fails_once(
     assert finish_sweep(ctx.sweeps, ctx.artifacts, sweep_id) == "failed"
     sweep = client.get(f"/v1/sweeps/{sweep_id}").json()
     assert sweep["status"] == "failed" and sweep["error"]["code"] == "internal_error"
-    assert sweep["error"]["message"].startswith("aggregation: KeyError")
+    assert sweep["error"]["message"].startswith("aggregation: ValidationError")
     assert finish_sweep(ctx.sweeps, ctx.artifacts, sweep_id) is None
 
 

@@ -9,6 +9,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from workers.figures.style import BASELINE, REGULARIZED, png
 from workers.files import ArtifactFile
+from workers.sweeps.paths import CVCurve
 
 MAX_LINES = 30
 
@@ -66,30 +67,25 @@ def render_coefficient_path(
 
 
 def render_validation_curve(
-    alphas: np.ndarray,
-    *,
-    train: np.ndarray,
-    mean: np.ndarray,
-    std: np.ndarray,
-    best: float,
-    best_1se: float,
+    curve: CVCurve,
     metric: str = "mse",
     parameter: str = "alpha",
     others: dict[str, np.ndarray] | None = None,
     label: str = "",
 ) -> ArtifactFile:
-    """Train and cross-validated score against the parameter, with a ±1 std band; ``others``
-    are further mean CV curves (other l1_ratios), drawn thin behind; ``label`` names the
-    main curves' (", l1_ratio=0.9")."""
+    """The curve's train and cross-validated score against the parameter, with a ±1 std
+    band and its best and 1-SE marks; ``others`` are further mean CV curves (other
+    l1_ratios), drawn thin behind; ``label`` names the main curves' (", l1_ratio=0.9")."""
     figure, ax = _figure(8, 5)
+    alphas, mean, std = curve.alphas, curve.mean, curve.std
     for name, other in (others or {}).items():
         ax.plot(alphas, other, linewidth=0.8, alpha=0.6, linestyle="--", label=f"CV, {name}")
-    ax.plot(alphas, train, color=BASELINE, label=f"train {metric}{label}")
+    ax.plot(alphas, curve.mean_train, color=BASELINE, label=f"train {metric}{label}")
     ax.plot(alphas, mean, color=REGULARIZED, label=f"CV {metric} (mean){label}")
     ax.fill_between(alphas, mean - std, mean + std, color=REGULARIZED, alpha=0.2, label="±1 std")
     if parameter == "alpha":
         _log_scale(ax, "x")
-    _mark(ax, best, best_1se, parameter)
+    _mark(ax, curve.best, curve.best_1se, parameter)
     ax.set_xlabel("alpha (log scale)" if parameter == "alpha" else f"dropout {parameter}")
     ax.set_ylabel("mean squared error" if metric == "mse" else metric)
     if metric == "mse" and np.max(mean) > 100 * max(float(np.min(mean)), 1e-12):

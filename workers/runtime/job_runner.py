@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pyarrow.parquet as pq
 
 from api_schemas import JobCreate, TaskType
+from api_schemas.sweeps import SWEEP_SPEC
 from service.artifacts import ArtifactStore, artifact_store_from_settings
 from service.config import Settings
 from service.datasets.store import DatasetStore
@@ -37,6 +38,7 @@ from workers.runtime.failures import INTERNAL_ERROR, failure_code, failure_messa
 from workers.runtime.heartbeat import Heartbeat
 from workers.sweeps.aggregation import finish_sweep
 from workers.sweeps.folds import DataSources
+from workers.sweeps.results import TrialResult
 from workers.sweeps.trials import run_trial
 
 log = logging.getLogger(__name__)
@@ -101,8 +103,10 @@ def run_sweep_trial(ctx: WorkerContext, job: ClaimedJob, callbacks: StepCallback
     if sweep is None:
         return _fail(ctx, job, "invalid_spec", f"sweep {job.sweep_id} is gone")
 
-    def run() -> dict[str, Any]:
-        return run_trial(sweep.spec, trial, data_sources(ctx), callbacks)
+    def run() -> TrialResult:
+        return run_trial(
+            SWEEP_SPEC.validate_python(sweep.spec), trial, data_sources(ctx), callbacks
+        )
 
     with Heartbeat(ctx.attempts, job.id, job.attempt, ctx.settings.heartbeat_seconds):
         outcome = _attempt(ctx, job, run, partial(_store_trial, ctx, job))
@@ -162,8 +166,9 @@ def _store_success(ctx: WorkerContext, job: ClaimedJob, output: TrainingOutput) 
     return Outcome.succeeded
 
 
-def _store_trial(ctx: WorkerContext, job: ClaimedJob, result: dict[str, Any]) -> Outcome:
-    won = ctx.attempts.succeed(job.id, job.attempt, result, [])
+def _store_trial(ctx: WorkerContext, job: ClaimedJob, result: TrialResult) -> Outcome:
+    """The trial's result, as JSON, is what the sweep's aggregation reads back."""
+    won = ctx.attempts.succeed(job.id, job.attempt, result.model_dump(mode="json"), [])
     return Outcome.succeeded if won else Outcome.superseded
 
 

@@ -3,14 +3,13 @@ differences against the unregularized baseline, and a recommendation."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from api_schemas import NETWORK_KINDS
-from api_schemas.comparisons import ComparisonCreate
+from api_schemas.comparisons import ComparisonCreate, ComparisonResult, LeaderboardRow
 from service.artifacts import ArtifactStore
 from workers.data.splits import SplitData
 from workers.figures.comparisons import render_comparison
@@ -20,10 +19,11 @@ from workers.runtime.checkpoints import Progress
 from workers.sweeps.folds import SweepData
 from workers.sweeps.linear_paths import inner_cv_alpha
 from workers.sweeps.networks import fit_and_score, network_steps, with_value
+from workers.sweeps.results import ComparisonFoldResult, Metric, stored_result
 from workers.trainers.linear import build_estimator, penalty_of
 
 
-def metric_of(task: str) -> tuple[str, bool]:
+def metric_of(task: str) -> tuple[Metric, bool]:
     """The score a comparison ranks by, and whether higher is better."""
     return ("accuracy", True) if task == "classification" else ("mse", False)
 
@@ -37,11 +37,11 @@ def comparison_steps(spec: ComparisonCreate) -> int:
 
 def run_comparison_fold(
     spec: ComparisonCreate, data: SweepData, split: SplitData, progress: Progress
-) -> dict[str, Any]:
+) -> ComparisonFoldResult:
     """Each configuration fitted on the fold's training rows, scored on its held-out rows."""
     n_classes = len(np.unique(data.y)) if data.classifies else 0
     metric, _ = metric_of(data.task)
-    scores: dict[str, Any] = {}
+    scores: dict[str, float] = {}
     tuned: dict[str, float] = {}
     for configuration in spec.configurations:
         job = spec.base.model_copy(update={"regularizers": configuration.regularizers})
@@ -63,18 +63,20 @@ def run_comparison_fold(
         assert report.metrics.test is not None
         scores[configuration.name] = getattr(report.metrics.test, metric)
         progress.done(configuration.name, "configuration", score=scores[configuration.name])
-    return {"scores": scores, "metric": metric, "task": data.task, "tuned": tuned}
+    return ComparisonFoldResult(scores=scores, metric=metric, task=data.task, tuned=tuned)
 
 
 def aggregate_comparison(
     spec: ComparisonCreate,
     comparison_id: str,
-    fold_results: list[dict[str, Any]],
+    fold_results: list[ComparisonFoldResult],
     artifacts: ArtifactStore,
 ) -> dict[str, Any]:
-    metric, higher = metric_of(fold_results[0]["task"])
+    """The leaderboard (best first), paired differences against the baseline, the
+    recommendation and the chart: what ``SweepStore.finish`` keeps."""
+    metric, higher = metric_of(fold_results[0].task)
     names = [c.name for c in spec.configurations]
-    per_fold = {name: np.array([r["scores"][name] for r in fold_results]) for name in names}
+    per_fold = {name: np.array([r.scores[name] for r in fold_results]) for name in names}
     baseline = next((c.name for c in spec.configurations if not c.regularizers), names[0])
     sign = 1.0 if higher else -1.0
     rows = []
@@ -87,46 +89,48 @@ def aggregate_comparison(
             p_value = float(stats.ttest_rel(scores, per_fold[baseline]).pvalue)
             p_value = None if np.isnan(p_value) else p_value
         rows.append(
-            {
-                "name": name,
-                "mean": float(scores.mean()),
-                "std": float(scores.std()),
-                "per_fold": scores.tolist(),
-                "difference": difference,
-                "p_value": p_value,
-                "tuned_alpha": [r["tuned"][name] for r in fold_results]
-                if name in fold_results[0].get("tuned", {})
+            LeaderboardRow(
+                name=name,
+                mean=float(scores.mean()),
+                std=float(scores.std()),
+                per_fold=scores.tolist(),
+                difference=difference,
+                p_value=p_value,
+                tuned_alpha=[r.tuned[name] for r in fold_results]
+                if name in fold_results[0].tuned
                 else None,
-            }
+            )
         )
-    rows.sort(key=lambda row: -sign * row["mean"])
+    rows.sort(key=lambda row: -sign * row.mean)
     files = store_files(
         artifacts, f"sweeps/{comparison_id}", [render_comparison(rows, metric, baseline)]
     )
-    return {
-        "metric": metric,
-        "higher_is_better": higher,
-        "baseline": baseline,
-        "leaderboard": rows,
-        "recommendation": recommend(rows, baseline, metric),
-        "files": [asdict(file) for file in files],
-    }
+    result = ComparisonResult(
+        comparison_id=comparison_id,
+        metric=metric,
+        higher_is_better=higher,
+        baseline=baseline,
+        leaderboard=rows,
+        recommendation=recommend(rows, baseline, metric),
+        artifacts=[],  # the API adds them when it serves the result
+    )
+    return stored_result(result, files)
 
 
-def recommend(rows: list[dict[str, Any]], baseline: str, metric: str) -> str:
+def recommend(rows: list[LeaderboardRow], baseline: str, metric: str) -> str:
     best = rows[0]
-    if best["name"] == baseline:
+    if best.name == baseline:
         return f"Keep {baseline}: no configuration beats it on mean {metric}."
-    p = best["p_value"]
-    tuned = best.get("tuned_alpha")
+    p = best.p_value
+    tuned = best.tuned_alpha
     at = f" at alpha ~ {float(np.median(tuned)):.3g} (nested CV's median)" if tuned else ""
     if p is not None and p < 0.05:
         return (
-            f"Use {best['name']}{at}: it improves mean {metric} over {baseline} by "
-            f"{best['difference']:.4g} on every fold on average (paired t-test p={p:.3g})."
+            f"Use {best.name}{at}: it improves mean {metric} over {baseline} by "
+            f"{best.difference:.4g} on every fold on average (paired t-test p={p:.3g})."
         )
     shown = "n/a" if p is None else f"{p:.3g}"
     return (
-        f"{best['name']} scores best on mean {metric}, but its edge over {baseline} is not "
+        f"{best.name} scores best on mean {metric}, but its edge over {baseline} is not "
         f"significant (paired t-test p={shown}); prefer the simpler model or more folds."
     )

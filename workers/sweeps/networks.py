@@ -7,7 +7,6 @@ cancel, time limits and heartbeats reach inside a fold."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -17,6 +16,7 @@ from workers.data.splits import SplitData, validation_split
 from workers.jobs.network import EpochRows
 from workers.runtime.checkpoints import Progress
 from workers.sweeps.folds import SweepData
+from workers.sweeps.results import ValueFoldResult
 from workers.trainers.network_config import NetworkConfig
 from workers.trainers.network_trainer import NetworkTrainer
 
@@ -67,7 +67,7 @@ def fit_and_score(
 
 def run_network_fold(
     sweep: SweepCreate, data: SweepData, split: SplitData, progress: Progress
-) -> dict[str, Any]:
+) -> ValueFoldResult:
     """The CV score (accuracy or MSE) of the base network at each value on one fold."""
     parameter = sweep.parameter
     values = sorted(sweep.grid[parameter].points(), reverse=True)  # strongest first
@@ -81,13 +81,12 @@ def run_network_fold(
         )
         for value in values
     ]
-    return {
-        "alphas": values,
-        "test_score": [s.test for s in scores],
-        "train_score": [s.train for s in scores],
-        "n_nonzero": [0] * len(values),
-        "task": data.task,
-    }
+    return ValueFoldResult(
+        values=values,
+        test_score=[s.test for s in scores],
+        train_score=[s.train for s in scores],
+        task=data.task,
+    )
 
 
 def _score(trainer: NetworkTrainer, X: np.ndarray, y: np.ndarray, classifies: bool) -> float:

@@ -3,8 +3,6 @@ network per value, or every configuration), or the path on every row."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from api_schemas.comparisons import ComparisonCreate
@@ -25,39 +23,49 @@ from workers.sweeps.paths import (
     logistic_fits,
     path_coefficients,
 )
+from workers.sweeps.results import (
+    FullPathResult,
+    L1RatioPathsResult,
+    PathFoldResult,
+    RatioPath,
+    TrialResult,
+)
 
 
 def run_trial(
-    spec: dict[str, Any], trial: int, sources: DataSources, callbacks: StepCallback
-) -> dict[str, Any]:
+    spec: SweepCreate | ComparisonCreate,
+    trial: int,
+    sources: DataSources,
+    callbacks: StepCallback,
+) -> TrialResult:
     """One trial of a sweep or comparison, on a built-in or uploaded dataset: a fold (the
     whole path, a network per value, or every configuration), or a path sweep's last
     trial, the path on every row. Steps go to ``callbacks``, which may stop the trial."""
-    kind: type[SweepCreate | ComparisonCreate]
-    kind = ComparisonCreate if spec.get("kind") == "comparison" else SweepCreate
-    parsed = kind.model_validate(spec)
-    data = sources.load(parsed.base)
-    if isinstance(parsed, SweepCreate) and parsed.computes_path and trial == parsed.cv.folds:
+    data = sources.load(spec.base)
+    result: TrialResult
+    if isinstance(spec, SweepCreate) and spec.computes_path and trial == spec.cv.folds:
         # The last trial of a path sweep: the path on every row.
-        progress = Progress(callbacks, len(parsed.l1_ratios or [None]) + 1)
-        result = run_full_paths(parsed, data, progress)
+        progress = Progress(callbacks, len(spec.l1_ratios or [None]) + 1)
+        result = run_full_paths(spec, data, progress)
     else:
-        split = data.split(data.rows(parsed.cv, trial))
-        if isinstance(parsed, ComparisonCreate):
-            progress = Progress(callbacks, comparison_steps(parsed))
-            result = run_comparison_fold(parsed, data, split, progress)
-        elif not parsed.computes_path:
-            values = len(parsed.grid[parsed.parameter].points())
-            progress = Progress(callbacks, network_steps(parsed.base, values))
-            result = run_network_fold(parsed, data, split, progress)
+        split = data.split(data.rows(spec.cv, trial))
+        if isinstance(spec, ComparisonCreate):
+            progress = Progress(callbacks, comparison_steps(spec))
+            result = run_comparison_fold(spec, data, split, progress)
+        elif not spec.computes_path:
+            values = len(spec.grid[spec.parameter].points())
+            progress = Progress(callbacks, network_steps(spec.base, values))
+            result = run_network_fold(spec, data, split, progress)
         else:
-            progress = Progress(callbacks, len(parsed.l1_ratios or [None]) + 1)
-            result = run_path_fold(parsed, split, progress)
+            progress = Progress(callbacks, len(spec.l1_ratios or [None]) + 1)
+            result = run_path_fold(spec, split, progress)
     progress.done(f"fold {trial}", "fold", fold=trial)
     return result
 
 
-def run_path_fold(sweep: SweepCreate, split: SplitData, progress: Progress) -> dict[str, Any]:
+def run_path_fold(
+    sweep: SweepCreate, split: SplitData, progress: Progress
+) -> PathFoldResult | L1RatioPathsResult:
     """The whole path on the fold's training rows, scored on its held-out rows; with an
     l1_ratio grid, a path for each ratio."""
     assert split.X_test is not None and split.y_test is not None
@@ -65,22 +73,19 @@ def run_path_fold(sweep: SweepCreate, split: SplitData, progress: Progress) -> d
     _, l1_ratio = penalty_settings(sweep.base)
     alphas = np.asarray(sweep.grid["alpha"].points())
 
-    def one_path(ratio: float) -> dict[str, Any]:
+    def one_path(ratio: float) -> PathFoldResult:
         path = spec_fold_path(sweep.base, train, test, alphas, ratio)
         progress.done(f"path at l1_ratio={ratio:g}", "path")
-        return {
-            "alphas": path.alphas.tolist(),
-            "test_score": path.test_score.tolist(),
-            "train_score": path.train_score.tolist(),
-            "n_nonzero": path.n_nonzero.tolist(),
-        }
+        return PathFoldResult.of(path)
 
     if sweep.l1_ratios is None:
         return one_path(l1_ratio)
-    return {"l1_ratios": sweep.l1_ratios, "paths": [one_path(r) for r in sweep.l1_ratios]}
+    return L1RatioPathsResult(
+        l1_ratios=sweep.l1_ratios, paths=[one_path(r) for r in sweep.l1_ratios]
+    )
 
 
-def run_full_paths(sweep: SweepCreate, data: SweepData, progress: Progress) -> dict[str, Any]:
+def run_full_paths(sweep: SweepCreate, data: SweepData, progress: Progress) -> FullPathResult:
     """The path fitted on every row, for each l1_ratio of the grid (the aggregation keeps
     the chosen ratio's): a task of its own, so it runs beside the folds."""
     every = data.every_row()
@@ -107,7 +112,7 @@ def run_full_paths(sweep: SweepCreate, data: SweepData, progress: Progress) -> d
                 penalty, X, y, alphas, l1_ratio=ratio, **solver_settings(sweep.base)
             )
         paths.append(
-            {"l1_ratio": ratio, "coef": coefs.T.tolist(), "intercept": intercepts.tolist()}
+            RatioPath(l1_ratio=ratio, coef=coefs.T.tolist(), intercept=intercepts.tolist())
         )
         progress.done(f"path on every row at l1_ratio={ratio:g}", "path")
-    return {"alphas": alphas.tolist(), "feature_names": names, "paths": paths}
+    return FullPathResult(alphas=alphas.tolist(), feature_names=names, paths=paths)
