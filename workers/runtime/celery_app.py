@@ -37,7 +37,37 @@ liveness_file: Path | None = None
 #: Set by ``regulab worker``: the CPU threads each pool process may use (None: as many as
 #: the libraries start by default).
 threads_per_process: int | None = None
-_main: dict[str, Any] = {}  # the main process's reaper and store
+
+
+class MainProcess:
+    """The worker's main process once ready: its reaper (whose store, its own, asks for
+    handbacks too) and its node name, which starts its pool processes' worker names."""
+
+    def __init__(self) -> None:
+        self.reaper: Reaper | None = None
+        self.nodename = ""
+
+    def start(self, reaper: Reaper, nodename: str) -> None:
+        self.reaper, self.nodename = reaper, nodename
+        reaper.start()
+
+    def forget(self) -> None:
+        """In a pool process forked after start-up: drop the inherited reaper (its thread
+        did not survive the fork) and its connections, without closing the parent's."""
+        if self.reaper is not None:
+            self.reaper.attempts.engine.dispose(close=False)
+            self.reaper = None
+
+    def hand_back_running_jobs(self) -> int:
+        """Stop the reaper and ask this node's running jobs to hand themselves back at
+        their next step; how many were asked (none before start-up)."""
+        if self.reaper is None:
+            return 0
+        self.reaper.stop()
+        return self.reaper.attempts.request_handback(f"{self.nodename}/")
+
+
+main_process = MainProcess()
 
 
 def publish(job_id: str, queue: str) -> None:
@@ -53,9 +83,7 @@ def worker_context() -> WorkerContext:
 @worker_process_init.connect
 def _in_pool_process(**_: object) -> None:
     worker_context.cache_clear()
-    if "attempts" in _main:  # a pool process forked after start-up inherits these
-        _main["attempts"].engine.dispose(close=False)
-        _main.clear()
+    main_process.forget()
     logging.basicConfig(level=settings.log_level)
     if threads_per_process is not None:
         limit_threads(threads_per_process)
@@ -74,17 +102,14 @@ def _start_reaper(sender: Any = None, **_: object) -> None:
             for sweep_id in sweeps.unfinished_with_trials_done()
         )
 
-    reaper = Reaper(attempts, publish, settings, liveness_file, finish_sweeps)
-    _main.update(attempts=attempts, reaper=reaper, nodename=sender.hostname)
-    reaper.start()
+    main_process.start(
+        Reaper(attempts, publish, settings, liveness_file, finish_sweeps), sender.hostname
+    )
 
 
 @worker_shutting_down.connect
 def _hand_back_running_jobs(**_: object) -> None:
-    if "attempts" not in _main:
-        return
-    _main["reaper"].stop()
-    asked = _main["attempts"].request_handback(f"{_main['nodename']}/")
+    asked = main_process.hand_back_running_jobs()
     if asked:
         log.warning("asked %d running job(s) to hand themselves back at their next step", asked)
 
