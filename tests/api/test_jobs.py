@@ -265,12 +265,11 @@ BAD_SPECS: list[tuple[str, dict[str, Any], list[str | int], str]] = [
 
 
 @pytest.mark.parametrize(
-    ("case", "body", "loc", "message"), BAD_SPECS, ids=[c[0] for c in BAD_SPECS]
+    ("body", "loc", "message"), [pytest.param(*c[1:], id=c[0]) for c in BAD_SPECS]
 )
 def test_bad_spec_is_422_naming_the_field_and_stores_nothing(
     client: TestClient,
     settings: Settings,
-    case: str,
     body: dict[str, Any],
     loc: list[str | int],
     message: str,
