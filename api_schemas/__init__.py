@@ -1,5 +1,6 @@
 """regulab's HTTP contract (pydantic v2). Imports neither FastAPI, torch nor scikit-learn."""
 
+from api_schemas.comparisons import ComparisonAccepted, ComparisonList, ComparisonRead
 from api_schemas.datasets import (
     ColumnSummary,
     DatasetInfo,
@@ -71,6 +72,9 @@ __all__ = [
     "ClassificationMetrics",
     "Coefficients",
     "ColumnSummary",
+    "ComparisonAccepted",
+    "ComparisonList",
+    "ComparisonRead",
     "CrossValidation",
     "DataAugmentation",
     "DatasetInfo",

@@ -11,6 +11,7 @@ from api_schemas.grids import LogSpace, Values
 from api_schemas.jobs import JobCreate
 from api_schemas.regularizers import Regularizer
 from api_schemas.results import ArtifactRef
+from api_schemas.sweep_status import SweepStatusAccepted, SweepStatusRead
 
 
 class Tuning(BaseModel):
@@ -60,6 +61,19 @@ class ComparisonCreate(BaseModel):
         if len(set(names)) != len(names):
             raise ValueError("configuration names must be distinct")
         return self
+
+
+class ComparisonRead(SweepStatusRead[ComparisonCreate]):
+    """A comparison and its progress."""
+
+
+class ComparisonList(BaseModel):
+    items: list[ComparisonRead]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page.")
+
+
+class ComparisonAccepted(SweepStatusAccepted):
+    """The comparison is stored and its trials queued: follow ``url``."""
 
 
 class LeaderboardRow(BaseModel):

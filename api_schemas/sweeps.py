@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -10,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.cv import CVSettings
 from api_schemas.grids import LogSpace, Values
-from api_schemas.jobs import JobCreate, JobError
+from api_schemas.jobs import JobCreate
 from api_schemas.models import NETWORK_KINDS
 from api_schemas.results import ArtifactRef
+from api_schemas.sweep_status import SweepStatusAccepted, SweepStatusRead
 
 GridParameter = Literal["alpha", "l1_ratio", "rate"]
 
@@ -62,24 +62,9 @@ class SweepCreate(BaseModel):
 SweepSpec = Annotated[SweepCreate | ComparisonCreate, Field(discriminator="kind")]
 SWEEP_SPEC: TypeAdapter[SweepCreate | ComparisonCreate] = TypeAdapter(SweepSpec)
 
-SweepStatus = Literal["running", "succeeded", "failed", "cancelled"]
 
-
-class SweepRead(BaseModel):
-    """A sweep or a comparison (``spec.kind`` says which) and its progress."""
-
-    id: str
-    status: SweepStatus
-    spec: SweepSpec
-    trials_done: int = Field(description="Tasks finished.")
-    trials_total: int = Field(
-        description="A task per fold; a linear model's sweep has one more, the path fitted "
-        "on every row."
-    )
-    created_at: datetime
-    finished_at: datetime | None
-    error: JobError | None
-    result_url: str | None
+class SweepRead(SweepStatusRead[SweepCreate]):
+    """A sweep and its progress."""
 
 
 class SweepList(BaseModel):
@@ -145,7 +130,5 @@ class SweepResult(BaseModel):
     artifacts: list[ArtifactRef]
 
 
-class SweepAccepted(BaseModel):
-    id: str
-    status: SweepStatus
-    url: str
+class SweepAccepted(SweepStatusAccepted):
+    """The sweep is stored and its trials queued: follow ``url``."""

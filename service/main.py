@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -11,36 +12,28 @@ from service.api.auth import ApiKeys
 from service.api.body_limit import BodySizeLimit
 from service.api.deps import AppContext
 from service.api.errors import install_error_handlers
-from service.api.routes import comparisons, datasets, health, jobs, sweeps
+from service.api.routes import datasets, health, jobs, sweeps
 from service.artifacts import artifact_store_from_settings
 from service.config import Settings
+from service.datasets.service import DatasetService
 from service.datasets.store import DatasetStore
 from service.db import make_engine
 from service.jobs.policy import Queues, TimeLimits
+from service.jobs.service import JobService
 from service.jobs.store import JobStore
+from service.sweeps.service import SweepService
 from service.sweeps.store import SweepStore
-from service.task_queue import make_celery
+from service.task_queue import make_celery, publish_job
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    engine = make_engine(settings)
-    context = AppContext(
-        settings=settings,
-        jobs=JobStore(engine),
-        datasets=DatasetStore(engine),
-        sweeps=SweepStore(engine),
-        artifacts=artifact_store_from_settings(settings),
-        celery=make_celery(settings),
-        keys=ApiKeys(settings.api_key_list),
-        limits=TimeLimits(settings.job_default_max_seconds, settings.job_max_seconds),
-        queues=Queues(settings.queue, settings.gpu_queue),
-    )
+    context = build_context(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        engine.dispose()
+        context.engine.dispose()
 
     app = FastAPI(
         title="regulab",
@@ -58,6 +51,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(datasets.router)
     app.include_router(jobs.router)
-    app.include_router(sweeps.router)
-    app.include_router(comparisons.router)
+    app.include_router(sweeps.router_for(sweeps.SWEEP_ROUTES))
+    app.include_router(sweeps.router_for(sweeps.COMPARISON_ROUTES))
     return app
+
+
+def build_context(settings: Settings) -> AppContext:
+    """The stores, the broker and the services, each built once for the process."""
+    engine = make_engine(settings)
+    celery = make_celery(settings)
+    artifacts = artifact_store_from_settings(settings)
+    datasets = DatasetStore(engine)
+    jobs = JobService(
+        store=JobStore(engine),
+        datasets=datasets,
+        artifacts=artifacts,
+        publish=partial(publish_job, celery),
+        limits=TimeLimits(settings.job_default_max_seconds, settings.job_max_seconds),
+        queues=Queues(settings.queue, settings.gpu_queue),
+    )
+    return AppContext(
+        settings=settings,
+        engine=engine,
+        celery=celery,
+        keys=ApiKeys(settings.api_key_list),
+        jobs=jobs,
+        sweeps=SweepService(store=SweepStore(engine), jobs=jobs, artifacts=artifacts),
+        datasets=DatasetService(store=datasets, artifacts=artifacts),
+    )

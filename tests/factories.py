@@ -10,7 +10,7 @@ import numpy as np
 
 from api_schemas import JobCreate
 from service.api.auth import ANONYMOUS
-from service.jobs.store import JobStore
+from service.jobs.store import JobStore, NewJob
 from service.tables import Job
 from tests.reference import L1_JOB
 from workers.data.datasets import write_idx
@@ -25,7 +25,8 @@ def job_body(**changes: Any) -> dict[str, Any]:
 
 def create_job(store: JobStore, owner: str = ANONYMOUS, **changes: Any) -> Job:
     """A queued job row, as POST /v1/jobs stores it."""
-    return store.create(JobCreate.model_validate(job_body(**changes)), owner=owner, max_seconds=60)
+    spec = JobCreate.model_validate(job_body(**changes))
+    return store.create(NewJob(spec, owner, max_seconds=60))
 
 
 def write_fashion_mnist(

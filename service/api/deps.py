@@ -7,33 +7,27 @@ from typing import Annotated
 
 from celery import Celery
 from fastapi import Depends, Request
+from sqlalchemy import Engine
 
 from service.api.auth import ApiKeys
-from service.artifacts import ArtifactStore
 from service.config import Settings
-from service.datasets.store import DatasetStore
-from service.jobs.policy import Queues, TimeLimits
-from service.jobs.store import JobStore
-from service.sweeps.store import SweepStore
-from service.task_queue import publish_job
+from service.datasets.service import DatasetService
+from service.jobs.service import JobService
+from service.sweeps.service import SweepService
 
 
 @dataclass(frozen=True)
 class AppContext:
-    """What the API process builds once at start-up."""
+    """What the API process builds once at start-up: a route calls one verb of one
+    service (``ctx.jobs.submit(...)``)."""
 
     settings: Settings
-    jobs: JobStore
-    datasets: DatasetStore
-    sweeps: SweepStore
-    artifacts: ArtifactStore
+    engine: Engine
     celery: Celery
     keys: ApiKeys
-    limits: TimeLimits
-    queues: Queues
-
-    def publish(self, job_id: str, queue: str) -> None:
-        publish_job(self.celery, job_id, queue)
+    jobs: JobService
+    sweeps: SweepService
+    datasets: DatasetService
 
 
 # async: plain attribute reads should not cost a trip through the threadpool.

@@ -44,7 +44,7 @@ PLAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     JobNotFoundError: (404, "no such job or artifact: {}"),
     ArtifactNotFoundError: (404, "artifact file missing: {}"),
     DatasetNotFoundError: (404, "no such dataset: {}"),
-    SweepNotFoundError: (404, "no such sweep or file: {}"),
+    SweepNotFoundError: (404, "no such {}"),  # "comparison: <id>", "file: <id>/<name>"
     JobStateError: (409, "{}"),
     IdempotencyConflictError: (409, "{}"),
     DatasetConflictError: (409, "{}"),

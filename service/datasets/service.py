@@ -1,9 +1,14 @@
-"""Dataset operations for the routes: upload, list, read, preview, delete."""
+"""DatasetService: the dataset operations the routes call: upload, list, read, preview,
+delete."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy.exc import IntegrityError
 
@@ -49,94 +54,105 @@ def to_read(row: UploadedDataset) -> DatasetRead:
     )
 
 
-def upload_dataset(
-    store: DatasetStore,
-    artifacts: ArtifactStore,
-    path: Path,
-    *,
-    filename: str,
-    name: str,
-    target: str,
-    task: TaskType | None,
-    owner: str,
-) -> tuple[UploadedDataset, bool]:
-    """Parse and check the file, store it as Parquet; the same bytes (and target) again
-    return the dataset stored the first time. Returns (dataset, created)."""
-    parsed = parse_upload(path, filename, target, task)
-    existing = store.find(owner, parsed.content_hash, target)
-    if existing is not None:
-        return existing, False
-    dataset_id = str(uuid.uuid4())
-    key = f"datasets/{dataset_id}/data.parquet"
-    artifacts.put(key, to_parquet(parsed.table))
-    row = UploadedDataset(
-        id=dataset_id,
-        owner=owner,
-        name=name,
-        format=parsed.format,
-        target=target,
-        task=parsed.task,
-        rows=parsed.table.num_rows,
-        columns=[c.model_dump(mode="json") for c in parsed.columns],
-        classes=parsed.classes,
-        content_hash=parsed.content_hash,
-        size=parsed.size,
-        key=key,
-        created_at=utcnow(),
-    )
-    try:
-        store.add(row)
-    except IntegrityError:  # the same upload won a race a moment ago
-        artifacts.delete_prefix(f"datasets/{dataset_id}")
-        existing = store.find(owner, parsed.content_hash, target)
-        if existing is None:
-            raise
-        return existing, False
-    return row, True
+@dataclass(frozen=True)
+class UploadForm:
+    """What the caller says of an uploaded file: the dataset's name, its target column
+    and its task (None: inferred from the target)."""
+
+    name: str
+    target: str
+    task: TaskType | None = None
 
 
-def list_datasets(store: DatasetStore, owner: str) -> DatasetList:
-    uploads = [
-        DatasetInfo(
-            id=row.id,
-            source="upload",
-            name=row.name,
-            task="classification" if row.task == "classification" else "regression",
-            rows=row.rows,
-            features=len(row.columns) - 1,
-            classes=len(row.classes) if row.classes else None,
-            description=f"uploaded {row.format}, target {row.target!r}",
+@dataclass(frozen=True)
+class DatasetService:
+    """Built once per API process: the uploads' rows and the store their files are in."""
+
+    store: DatasetStore
+    artifacts: ArtifactStore
+
+    def upload(
+        self, file: BinaryIO, filename: str, form: UploadForm, owner: str
+    ) -> tuple[DatasetRead, bool]:
+        """Parse and check the file, store it as Parquet; the same bytes (and target) again
+        return the dataset stored the first time. Returns (dataset, created)."""
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "upload"
+            with path.open("wb") as handle:
+                shutil.copyfileobj(file, handle, 1 << 20)
+            return self._add(path, filename, form, owner)
+
+    def _add(
+        self, path: Path, filename: str, form: UploadForm, owner: str
+    ) -> tuple[DatasetRead, bool]:
+        parsed = parse_upload(path, filename, form.target, form.task)
+        existing = self.store.find(owner, parsed.content_hash, form.target)
+        if existing is not None:
+            return to_read(existing), False
+        dataset_id = str(uuid.uuid4())
+        key = f"datasets/{dataset_id}/data.parquet"
+        self.artifacts.put(key, to_parquet(parsed.table))
+        row = UploadedDataset(
+            id=dataset_id,
+            owner=owner,
+            name=form.name,
+            format=parsed.format,
+            target=form.target,
+            task=parsed.task,
+            rows=parsed.table.num_rows,
+            columns=[c.model_dump(mode="json") for c in parsed.columns],
+            classes=parsed.classes,
+            content_hash=parsed.content_hash,
+            size=parsed.size,
+            key=key,
+            created_at=utcnow(),
         )
-        for row in store.list(owner)
-    ]
-    return DatasetList(items=[*BUILTIN, *uploads])
+        try:
+            self.store.add(row)
+        except IntegrityError:  # the same upload won a race a moment ago
+            self.artifacts.delete_prefix(f"datasets/{dataset_id}")
+            existing = self.store.find(owner, parsed.content_hash, form.target)
+            if existing is None:
+                raise
+            return to_read(existing), False
+        return to_read(row), True
 
+    def available(self, owner: str) -> DatasetList:
+        """The built-in datasets and the caller's uploads."""
+        uploads = [
+            DatasetInfo(
+                id=row.id,
+                source="upload",
+                name=row.name,
+                task="classification" if row.task == "classification" else "regression",
+                rows=row.rows,
+                features=len(row.columns) - 1,
+                classes=len(row.classes) if row.classes else None,
+                description=f"uploaded {row.format}, target {row.target!r}",
+            )
+            for row in self.store.list(owner)
+        ]
+        return DatasetList(items=[*BUILTIN, *uploads])
 
-def get_dataset(store: DatasetStore, dataset_id: str, owner: str) -> DatasetRead:
-    row = store.get(dataset_id, owner)
-    if row is None:
-        raise DatasetNotFoundError(dataset_id)
-    return to_read(row)
+    def _owned(self, dataset_id: str, owner: str) -> UploadedDataset:
+        row = self.store.get(dataset_id, owner)
+        if row is None:
+            raise DatasetNotFoundError(dataset_id)
+        return row
 
+    def get(self, dataset_id: str, owner: str) -> DatasetRead:
+        return to_read(self._owned(dataset_id, owner))
 
-def preview_dataset(
-    store: DatasetStore, artifacts: ArtifactStore, dataset_id: str, owner: str, rows: int
-) -> DatasetPreview:
-    row = store.get(dataset_id, owner)
-    if row is None:
-        raise DatasetNotFoundError(dataset_id)
-    with artifacts.open(row.key) as stream:
-        columns, values = preview(stream.read(), rows)
-    return DatasetPreview(columns=columns, rows=values)
+    def preview(self, dataset_id: str, owner: str, rows: int) -> DatasetPreview:
+        with self.artifacts.open(self._owned(dataset_id, owner).key) as stream:
+            columns, values = preview(stream.read(), rows)
+        return DatasetPreview(columns=columns, rows=values)
 
-
-def delete_dataset(
-    store: DatasetStore, artifacts: ArtifactStore, dataset_id: str, owner: str
-) -> None:
-    try:
-        row = store.delete(dataset_id, owner)
-    except DatasetInUseError as exc:
-        raise DatasetConflictError(f"{exc}; cancel or wait for it first") from exc
-    if row is None:
-        raise DatasetNotFoundError(dataset_id)
-    artifacts.delete_prefix(f"datasets/{dataset_id}")
+    def delete(self, dataset_id: str, owner: str) -> None:
+        try:
+            row = self.store.delete(dataset_id, owner)
+        except DatasetInUseError as exc:
+            raise DatasetConflictError(f"{exc}; cancel or wait for it first") from exc
+        if row is None:
+            raise DatasetNotFoundError(dataset_id)
+        self.artifacts.delete_prefix(f"datasets/{dataset_id}")

@@ -1,4 +1,4 @@
-"""Job operations, called by the routes (one function a route)."""
+"""JobService: the job operations the routes call, one method a route."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from api_schemas import (
     ArtifactRef,
     HistoryRow,
+    JobAccepted,
     JobCreate,
     JobError,
     JobHistory,
@@ -25,10 +27,10 @@ from api_schemas import (
 from service.artifacts import ArtifactStore
 from service.datasets.store import DatasetStore
 from service.jobs.policy import Queues, TimeLimits
-from service.jobs.store import JobActiveError, JobFinishedError, JobStore
+from service.jobs.store import JobActiveError, JobFinishedError, JobStore, NewJob
 from service.jobs.validation import check_job_spec
-from service.pagination import encode_cursor
-from service.tables import Job
+from service.pagination import page_of
+from service.tables import Job, UploadedDataset
 
 log = logging.getLogger(__name__)
 
@@ -73,203 +75,186 @@ def to_read(job: Job) -> JobRead:
     )
 
 
+def to_accepted(job: Job) -> JobAccepted:
+    return JobAccepted(id=job.id, status=JobStatus(job.status), url=job_url(job.id))
+
+
 def request_hash(spec: JobCreate) -> str:
     canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def submit_job(
-    store: JobStore,
-    publish: Publisher,
-    spec: JobCreate,
-    *,
-    owner: str,
-    limits: TimeLimits,
-    queues: Queues,
-    datasets: DatasetStore,
-    idempotency_key: str | None = None,
-) -> tuple[Job, bool]:
-    """Check, store, then publish. Returns the job and whether it is new: a repeated
-    Idempotency-Key with the same body returns the first job."""
-    uploaded = datasets.get(spec.dataset.id, owner) if spec.dataset.id else None
-    check_job_spec(spec, uploaded)
-    max_seconds = limits.resolve(spec)
-    digest = request_hash(spec)
-    if idempotency_key is not None:
-        existing = _replay(store, owner, idempotency_key, digest)
-        if existing is not None:
-            return existing, False
-    try:
-        job = store.create(
-            spec,
-            owner=owner,
-            max_seconds=max_seconds,
-            queue=queues.for_spec(spec),
-            dataset=uploaded,
-            idempotency_key=idempotency_key,
-            request_hash=digest,
-        )
-    except IntegrityError:
-        # Another request with the same key won the insert a moment ago.
-        if idempotency_key is None:
-            raise
-        existing = _replay(store, owner, idempotency_key, digest)
-        if existing is None:
-            raise
-        return existing, False
-    publish_created(store, publish, job)
-    return job, True
+@dataclass(frozen=True)
+class JobService:
+    """Built once per API process: the stores a job touches, the publisher that queues
+    it and the server's policy (time limits, queues)."""
 
+    store: JobStore
+    datasets: DatasetStore
+    artifacts: ArtifactStore
+    publish: Publisher
+    limits: TimeLimits
+    queues: Queues
 
-def _replay(store: JobStore, owner: str, key: str, digest: str) -> Job | None:
-    existing = store.find_by_idempotency_key(owner, key)
-    if existing is not None and existing.request_hash != digest:
-        raise IdempotencyConflictError(
-            f"Idempotency-Key {key!r} was used for job {existing.id} with another body"
-        )
-    return existing
+    def uploaded(self, spec: JobCreate, owner: str) -> UploadedDataset | None:
+        """The caller's uploaded dataset ``spec`` names (None for a built-in one, or when
+        there is no such upload: the spec's check says so)."""
+        return self.datasets.get(spec.dataset.id, owner) if spec.dataset.id else None
 
+    def place(self, spec: JobCreate, owner: str, dataset: UploadedDataset | None) -> NewJob:
+        """The checked ``spec`` as this server runs it: its time limit and its queue."""
+        return NewJob(spec, owner, self.limits.resolve(spec), self.queues.for_spec(spec), dataset)
 
-def publish_created(store: JobStore, publish: Publisher, job: Job) -> None:
-    """The row is committed; if the broker is down the job stays queued and the
-    workers' reaper publishes it when the broker is back."""
-    try:
-        publish(job.id, job.queue)
-    except Exception as exc:
-        log.warning("publishing job %s failed (%s); the reaper will publish it", job.id, exc)
-        store.clear_published(job.id)
+    def submit(
+        self, spec: JobCreate, owner: str, idempotency_key: str | None = None
+    ) -> tuple[JobAccepted, bool]:
+        """Check, store, then publish. Returns the job and whether it is new: a repeated
+        Idempotency-Key with the same body returns the first job."""
+        uploaded = self.uploaded(spec, owner)
+        check_job_spec(spec, uploaded)
+        job = self.place(spec, owner, uploaded)
+        digest = request_hash(spec)
+        if idempotency_key is not None:
+            existing = self._replay(owner, idempotency_key, digest)
+            if existing is not None:
+                return to_accepted(existing), False
+        try:
+            row = self.store.create(job, idempotency_key=idempotency_key, request_hash=digest)
+        except IntegrityError:
+            # Another request with the same key won the insert a moment ago.
+            if idempotency_key is None:
+                raise
+            existing = self._replay(owner, idempotency_key, digest)
+            if existing is None:
+                raise
+            return to_accepted(existing), False
+        self.publish_created(row)
+        return to_accepted(row), True
 
-
-def _owned(store: JobStore, job_id: str, owner: str) -> Job:
-    job = store.get(job_id, owner=owner)
-    if job is None:
-        raise JobNotFoundError(job_id)
-    return job
-
-
-def get_job(store: JobStore, job_id: str, owner: str) -> JobRead:
-    return to_read(_owned(store, job_id, owner))
-
-
-def list_jobs(
-    store: JobStore, owner: str, status: JobStatus | None, cursor: str | None, limit: int
-) -> JobList:
-    rows = store.page(owner=owner, status=status, cursor=cursor, limit=limit)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return JobList(
-        items=[to_read(job) for job in rows],
-        next_cursor=encode_cursor(rows[-1]) if more else None,
-    )
-
-
-def get_result(store: JobStore, job_id: str, owner: str) -> JobResult:
-    job = store.get(job_id, owner=owner, with_artifacts=True)
-    if job is None:
-        raise JobNotFoundError(job_id)
-    if job.sweep_id is not None:
-        raise JobStateError(
-            f"job {job.id} is trial {job.trial} of sweep {job.sweep_id}: see "
-            f"/v1/sweeps/{job.sweep_id}/result"
-        )
-    if job.status != JobStatus.succeeded or job.result is None:
-        reason = f": {job.error_message}" if job.error_message else ""
-        raise JobStateError(
-            f"job {job.id} is {job.status}; its result exists once it has succeeded"
-            if job.status in (JobStatus.queued, JobStatus.running)
-            else f"job {job.id} {job.status} and has no result{reason}"
-        )
-    artifacts = [
-        ArtifactRef(
-            name=a.name,
-            media_type=a.media_type,
-            url=f"{job_url(job.id)}/artifacts/{a.name}",
-            size=a.size,
-        )
-        for a in job.artifacts
-    ]
-    return JobResult.model_validate({**job.result, "job_id": job.id, "artifacts": artifacts})
-
-
-def get_history(store: JobStore, job_id: str, owner: str) -> JobHistory:
-    _owned(store, job_id, owner)
-    return JobHistory(
-        job_id=job_id,
-        items=[
-            HistoryRow(
-                attempt=r.attempt, step=r.step, kind=r.kind, data=r.data, created_at=r.created_at
+    def _replay(self, owner: str, key: str, digest: str) -> Job | None:
+        existing = self.store.find_by_idempotency_key(owner, key)
+        if existing is not None and existing.request_hash != digest:
+            raise IdempotencyConflictError(
+                f"Idempotency-Key {key!r} was used for job {existing.id} with another body"
             )
-            for r in store.history(job_id)
-        ],
-    )
+        return existing
+
+    def publish_created(self, job: Job) -> None:
+        """The row is committed; if the broker is down the job stays queued and the
+        workers' reaper publishes it when the broker is back."""
+        try:
+            self.publish(job.id, job.queue)
+        except Exception as exc:
+            log.warning("publishing job %s failed (%s); the reaper will publish it", job.id, exc)
+            self.store.clear_published(job.id)
+
+    def _owned(self, job_id: str, owner: str) -> Job:
+        job = self.store.get(job_id, owner=owner)
+        if job is None:
+            raise JobNotFoundError(job_id)
+        return job
+
+    def get(self, job_id: str, owner: str) -> JobRead:
+        return to_read(self._owned(job_id, owner))
+
+    def page(self, owner: str, status: JobStatus | None, cursor: str | None, limit: int) -> JobList:
+        """The caller's jobs (not sweeps' trials), newest first, a page at a time."""
+        rows = self.store.page(owner=owner, status=status, cursor=cursor, limit=limit)
+        rows, next_cursor = page_of(rows, limit)
+        return JobList(items=[to_read(job) for job in rows], next_cursor=next_cursor)
+
+    def result(self, job_id: str, owner: str) -> JobResult:
+        job = self.store.get(job_id, owner=owner, with_artifacts=True)
+        if job is None:
+            raise JobNotFoundError(job_id)
+        if job.sweep_id is not None:
+            raise JobStateError(
+                f"job {job.id} is trial {job.trial} of sweep or comparison {job.sweep_id}, "
+                "whose result holds it"
+            )
+        if job.status != JobStatus.succeeded or job.result is None:
+            reason = f": {job.error_message}" if job.error_message else ""
+            raise JobStateError(
+                f"job {job.id} is {job.status}; its result exists once it has succeeded"
+                if job.status in (JobStatus.queued, JobStatus.running)
+                else f"job {job.id} {job.status} and has no result{reason}"
+            )
+        artifacts = [
+            ArtifactRef(
+                name=a.name,
+                media_type=a.media_type,
+                url=f"{job_url(job.id)}/artifacts/{a.name}",
+                size=a.size,
+            )
+            for a in job.artifacts
+        ]
+        return JobResult.model_validate({**job.result, "job_id": job.id, "artifacts": artifacts})
+
+    def history(self, job_id: str, owner: str) -> JobHistory:
+        self._owned(job_id, owner)
+        return JobHistory(
+            job_id=job_id,
+            items=[
+                HistoryRow(
+                    attempt=r.attempt,
+                    step=r.step,
+                    kind=r.kind,
+                    data=r.data,
+                    created_at=r.created_at,
+                )
+                for r in self.store.history(job_id)
+            ],
+        )
+
+    def open_artifact(self, job_id: str, name: str, owner: str) -> tuple[BinaryIO, str]:
+        artifact = self.store.get_artifact(job_id, name, owner)
+        if artifact is None:
+            raise JobNotFoundError(f"{job_id}/{name}")
+        return self.artifacts.open(artifact.key), artifact.media_type
+
+    def cancel(self, job_id: str, owner: str) -> JobRead:
+        _not_a_trial(self._owned(job_id, owner))
+        try:
+            job = self.store.request_cancel(job_id, owner)
+        except JobFinishedError as exc:
+            raise JobStateError(f"{exc}; only queued or running jobs can be cancelled") from exc
+        if job is None:
+            raise JobNotFoundError(job_id)
+        return to_read(job)
+
+    def retry(self, job_id: str, owner: str) -> JobAccepted:
+        """A new job with the spec of a failed or cancelled one, linked by ``retry_of``."""
+        original = self._owned(job_id, owner)
+        _not_a_trial(original)
+        if original.status not in (JobStatus.failed, JobStatus.cancelled):
+            raise JobStateError(
+                f"job {job_id} is {original.status}; only failed or cancelled jobs can be retried"
+            )
+        spec = JobCreate.model_validate(original.spec)
+        uploaded = self.uploaded(spec, owner)
+        if spec.dataset.id and uploaded is None:
+            raise JobStateError(f"job {job_id} used dataset {spec.dataset.id}, which was deleted")
+        job = self.store.create(
+            self.place(spec, owner, uploaded),
+            request_hash=request_hash(spec),
+            retry_of=original.id,
+        )
+        self.publish_created(job)
+        return to_accepted(job)
+
+    def delete(self, job_id: str, owner: str) -> None:
+        _not_a_trial(self._owned(job_id, owner))
+        try:
+            deleted = self.store.delete(job_id, owner)
+        except JobActiveError as exc:
+            raise JobStateError(str(exc)) from exc
+        if not deleted:
+            raise JobNotFoundError(job_id)
+        self.artifacts.delete_prefix(f"jobs/{job_id}")
 
 
-def open_artifact(
-    store: JobStore, artifacts: ArtifactStore, job_id: str, name: str, owner: str
-) -> tuple[BinaryIO, str]:
-    artifact = store.get_artifact(job_id, name, owner)
-    if artifact is None:
-        raise JobNotFoundError(f"{job_id}/{name}")
-    return artifacts.open(artifact.key), artifact.media_type
-
-
-def _not_a_fold(job: Job) -> None:
+def _not_a_trial(job: Job) -> None:
     if job.sweep_id is not None:
         raise JobStateError(
             f"job {job.id} is trial {job.trial} of sweep {job.sweep_id}; cancel the sweep instead"
         )
-
-
-def cancel_job(store: JobStore, job_id: str, owner: str) -> JobRead:
-    _not_a_fold(_owned(store, job_id, owner))
-    try:
-        job = store.request_cancel(job_id, owner)
-    except JobFinishedError as exc:
-        raise JobStateError(f"{exc}; only queued or running jobs can be cancelled") from exc
-    if job is None:
-        raise JobNotFoundError(job_id)
-    return to_read(job)
-
-
-def retry_job(
-    store: JobStore,
-    publish: Publisher,
-    job_id: str,
-    owner: str,
-    *,
-    limits: TimeLimits,
-    queues: Queues,
-    datasets: DatasetStore,
-) -> Job:
-    original = _owned(store, job_id, owner)
-    _not_a_fold(original)
-    if original.status not in (JobStatus.failed, JobStatus.cancelled):
-        raise JobStateError(
-            f"job {job_id} is {original.status}; only failed or cancelled jobs can be retried"
-        )
-    spec = JobCreate.model_validate(original.spec)
-    uploaded = datasets.get(spec.dataset.id, owner) if spec.dataset.id else None
-    if spec.dataset.id and uploaded is None:
-        raise JobStateError(f"job {job_id} used dataset {spec.dataset.id}, which was deleted")
-    job = store.create(
-        spec,
-        owner=owner,
-        max_seconds=limits.resolve(spec),
-        queue=queues.for_spec(spec),
-        dataset=uploaded,
-        request_hash=request_hash(spec),
-        retry_of=original.id,
-    )
-    publish_created(store, publish, job)
-    return job
-
-
-def delete_job(store: JobStore, artifacts: ArtifactStore, job_id: str, owner: str) -> None:
-    _not_a_fold(_owned(store, job_id, owner))
-    try:
-        deleted = store.delete(job_id, owner)
-    except JobActiveError as exc:
-        raise JobStateError(str(exc)) from exc
-    if not deleted:
-        raise JobNotFoundError(job_id)
-    artifacts.delete_prefix(f"jobs/{job_id}")

@@ -8,6 +8,7 @@ on one job cannot both win, on SQLite and PostgreSQL alike. The worker's side is
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,40 @@ class JobActiveError(RuntimeError):
     """The operation needs a finished job."""
 
 
+@dataclass(frozen=True)
+class NewJob:
+    """A checked spec as the server will run it: whose it is, how long it may run, the
+    queue it goes to and the uploaded dataset it reads (None for a built-in one)."""
+
+    spec: JobCreate
+    owner: str
+    max_seconds: int
+    queue: str = "regulab"
+    dataset: UploadedDataset | None = None
+
+    def row(self, now: datetime, **links: str | int | None) -> dict[str, Any]:
+        """Its row in the jobs table, queued and published at ``now``: the one place a
+        job row is built, for a job on its own (``links``: ``idempotency_key``,
+        ``request_hash``, ``retry_of``) and for a sweep's trial (``sweep_id``, ``trial``)."""
+        dataset = self.dataset
+        return {
+            "id": str(uuid.uuid4()),
+            "owner": self.owner,
+            "status": JobStatus.queued.value,
+            "spec": self.spec.model_dump(mode="json"),
+            "dataset_name": dataset.name if dataset else self.spec.dataset.name or "",
+            "dataset_id": dataset.id if dataset else None,
+            "dataset_hash": dataset.content_hash if dataset else None,
+            "model_kind": self.spec.model.kind,
+            "max_seconds": self.max_seconds,
+            "queue": self.queue,
+            "attempt": 0,
+            "created_at": now,
+            "published_at": now,
+            **links,
+        }
+
+
 class JobStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -39,37 +74,17 @@ class JobStore:
 
     def create(
         self,
-        spec: JobCreate,
+        job: NewJob,
         *,
-        owner: str,
-        max_seconds: int,
-        queue: str = "regulab",
-        dataset: UploadedDataset | None = None,
         idempotency_key: str | None = None,
         request_hash: str | None = None,
         retry_of: str | None = None,
     ) -> Job:
         """Insert a queued job. ``published_at`` is set now, optimistically: the caller
         clears it if the publish fails, and the reaper republishes either way."""
-        now = utcnow()
-        values = {
-            "id": str(uuid.uuid4()),
-            "owner": owner,
-            "status": JobStatus.queued.value,
-            "spec": spec.model_dump(mode="json"),
-            "dataset_name": dataset.name if dataset else spec.dataset.name,
-            "dataset_id": dataset.id if dataset else None,
-            "dataset_hash": dataset.content_hash if dataset else None,
-            "model_kind": spec.model.kind,
-            "max_seconds": max_seconds,
-            "queue": queue,
-            "idempotency_key": idempotency_key,
-            "request_hash": request_hash,
-            "retry_of": retry_of,
-            "attempt": 0,
-            "created_at": now,
-            "published_at": now,
-        }
+        values = job.row(
+            utcnow(), idempotency_key=idempotency_key, request_hash=request_hash, retry_of=retry_of
+        )
         # A Core INSERT on the table: the ORM's unit of work costs more than the row
         # on the POST path (bench/README.md).
         with self.engine.begin() as connection:

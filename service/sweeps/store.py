@@ -15,8 +15,9 @@ from api_schemas import JobStatus
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from service.db import make_session_factory, transaction, utcnow
+from service.jobs.store import NewJob
 from service.pagination import older_than
-from service.tables import Base, Job, Sweep, UploadedDataset
+from service.tables import Base, Job, Sweep
 
 FINISHED = {JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled}
 
@@ -26,48 +27,23 @@ class SweepStore:
         self.sessions = make_session_factory(engine)
 
     def create(
-        self,
-        spec: SweepCreate | ComparisonCreate,
-        *,
-        owner: str,
-        max_seconds: int,
-        queue: str,
-        dataset: UploadedDataset | None = None,
+        self, spec: SweepCreate | ComparisonCreate, trial: NewJob
     ) -> tuple[Sweep, list[Job]]:
-        """The sweep and its queued jobs (``spec.trials``: a job per fold, and for a path
-        the fit on every row as the last), in one transaction; they name the uploaded
-        ``dataset`` they read, which cannot be deleted while they run."""
+        """The sweep and its queued trials (``spec.trials`` of them, each the job
+        ``trial``: a job per fold, and for a path the fit on every row as the last), in
+        one transaction; they name the uploaded dataset they read, which cannot be
+        deleted while they run."""
         now = utcnow()
         sweep = Sweep(
             id=str(uuid.uuid4()),
-            owner=owner,
+            owner=trial.owner,
             kind=spec.kind,
             status="running",
             spec=spec.model_dump(mode="json"),
             trials=spec.trials,
             created_at=now,
         )
-        base = spec.base.model_dump(mode="json")
-        rows: list[dict[str, Any]] = [
-            {
-                "id": str(uuid.uuid4()),
-                "owner": owner,
-                "status": JobStatus.queued.value,
-                "spec": base,
-                "dataset_name": dataset.name if dataset else spec.base.dataset.name or "",
-                "dataset_id": dataset.id if dataset else None,
-                "dataset_hash": dataset.content_hash if dataset else None,
-                "model_kind": spec.base.model.kind,
-                "max_seconds": max_seconds,
-                "queue": queue,
-                "attempt": 0,
-                "created_at": now,
-                "published_at": now,
-                "sweep_id": sweep.id,
-                "trial": trial,
-            }
-            for trial in range(spec.trials)
-        ]
+        rows = [trial.row(now, sweep_id=sweep.id, trial=index) for index in range(spec.trials)]
         with transaction(self.sessions) as session:
             session.add(sweep)
             session.flush()
@@ -75,14 +51,22 @@ class SweepStore:
         return sweep, [Job(**row) for row in rows]
 
     def get(
-        self, sweep_id: str, owner: str | None = None, *, with_result: bool = False
+        self,
+        sweep_id: str,
+        owner: str | None = None,
+        *,
+        kind: str | None = None,
+        with_result: bool = False,
     ) -> Sweep | None:
-        """The sweep; its result (whole coefficient paths: megabytes) only when asked."""
+        """The sweep (of ``kind``, when given); its result (whole coefficient paths:
+        megabytes) only when asked."""
         query = select(Sweep).where(Sweep.id == sweep_id)
         if not with_result:
             query = query.options(defer(Sweep.result, raiseload=True))
         if owner is not None:
             query = query.where(Sweep.owner == owner)
+        if kind is not None:
+            query = query.where(Sweep.kind == kind)
         with self.sessions() as session:
             return session.scalars(query).one_or_none()
 

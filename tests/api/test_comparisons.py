@@ -40,7 +40,7 @@ def test_sparse_data_ranks_l1_or_elastic_net_above_none(
     assert response.status_code == 202, response.text
     comparison_id = response.json()["id"]
     assert run_folds(settings, comparison_id) == [Outcome.succeeded] * 5
-    assert client.get(f"/v1/sweeps/{comparison_id}/result").status_code == 409
+    assert client.get(f"/v1/sweeps/{comparison_id}/result").status_code == 404
     read = client.get(f"/v1/comparisons/{comparison_id}").json()
     assert read["result_url"] == f"/v1/comparisons/{comparison_id}/result"
     result = client.get(f"/v1/comparisons/{comparison_id}/result").json()

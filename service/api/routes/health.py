@@ -21,8 +21,8 @@ def readyz(ctx: ContextDep) -> JSONResponse:
     """The store and the broker answer; 503 names what does not."""
     checks: dict[str, str] = {}
     try:
-        with ctx.jobs.sessions() as session:
-            session.execute(text("SELECT 1"))
+        with ctx.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
         checks["store"] = "ok"
     except Exception as exc:
         checks["store"] = f"unreachable: {type(exc).__name__}"

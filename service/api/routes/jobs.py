@@ -17,17 +17,11 @@ from api_schemas import (
     ValidationErrorBody,
 )
 from service.api.deps import CallerDep, ContextDep
-from service.jobs import service as jobs_service
-from service.tables import Job
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorBody}}
-
-
-def accepted(job: Job) -> JobAccepted:
-    return JobAccepted(id=job.id, status=JobStatus(job.status), url=jobs_service.job_url(job.id))
 
 
 @router.post(
@@ -43,19 +37,10 @@ def create_job(
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JobAccepted:
     """Store the job and queue it (202); a repeated Idempotency-Key returns the first (200)."""
-    job, created = jobs_service.submit_job(
-        ctx.jobs,
-        ctx.publish,
-        spec,
-        owner=owner,
-        limits=ctx.limits,
-        queues=ctx.queues,
-        datasets=ctx.datasets,
-        idempotency_key=idempotency_key,
-    )
+    accepted, created = ctx.jobs.submit(spec, owner, idempotency_key)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return accepted(job)
+    return accepted
 
 
 @router.get("")
@@ -66,24 +51,24 @@ def list_jobs(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> JobList:
-    return jobs_service.list_jobs(ctx.jobs, owner, status, cursor, limit)
+    return ctx.jobs.page(owner, status, cursor, limit)
 
 
 @router.get("/{job_id}", responses=NOT_FOUND)
 def get_job(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobRead:
-    return jobs_service.get_job(ctx.jobs, job_id, owner)
+    return ctx.jobs.get(job_id, owner)
 
 
 @router.delete("/{job_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})
 def delete_job(job_id: str, ctx: ContextDep, owner: CallerDep) -> None:
     """Remove a finished job and its artifacts; a queued or running job is a 409."""
-    jobs_service.delete_job(ctx.jobs, ctx.artifacts, job_id, owner)
+    ctx.jobs.delete(job_id, owner)
 
 
 @router.post("/{job_id}/cancel", responses={**NOT_FOUND, **CONFLICT})
 def cancel_job(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobRead:
     """A queued job is cancelled now; a running one stops at its next checkpoint."""
-    return jobs_service.cancel_job(ctx.jobs, job_id, owner)
+    return ctx.jobs.cancel(job_id, owner)
 
 
 @router.post(
@@ -91,28 +76,18 @@ def cancel_job(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobRead:
 )
 def retry_job(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobAccepted:
     """A new job with the same spec as a failed or cancelled one (its retry_of)."""
-    return accepted(
-        jobs_service.retry_job(
-            ctx.jobs,
-            ctx.publish,
-            job_id,
-            owner,
-            limits=ctx.limits,
-            queues=ctx.queues,
-            datasets=ctx.datasets,
-        )
-    )
+    return ctx.jobs.retry(job_id, owner)
 
 
 @router.get("/{job_id}/result", responses={**NOT_FOUND, **CONFLICT})
 def get_result(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobResult:
-    return jobs_service.get_result(ctx.jobs, job_id, owner)
+    return ctx.jobs.result(job_id, owner)
 
 
 @router.get("/{job_id}/history", responses=NOT_FOUND)
 def get_history(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobHistory:
     """Finished training steps, every attempt's, oldest first."""
-    return jobs_service.get_history(ctx.jobs, job_id, owner)
+    return ctx.jobs.history(job_id, owner)
 
 
 @router.get(
@@ -121,5 +96,5 @@ def get_history(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobHistory:
     response_class=StreamingResponse,
 )
 def get_artifact(job_id: str, name: str, ctx: ContextDep, owner: CallerDep) -> StreamingResponse:
-    stream, media_type = jobs_service.open_artifact(ctx.jobs, ctx.artifacts, job_id, name, owner)
+    stream, media_type = ctx.jobs.open_artifact(job_id, name, owner)
     return StreamingResponse(stream, media_type=media_type)

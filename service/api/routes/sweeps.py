@@ -1,90 +1,142 @@
-from __future__ import annotations
+"""The routes of /v1/sweeps and /v1/comparisons: one factory, ``router_for``, builds
+each from its kind's entry (``service.sweeps.kinds``), so that every verb behaves alike
+under both and an id answers only under its own kind's URL.
 
-from typing import Annotated, Any
+This module does without ``from __future__ import annotations``: FastAPI reads the
+routes' annotations at run time, and the path parameter's are built per kind (it is
+named ``sweep_id`` or ``comparison_id`` in the OpenAPI document).
+"""
 
-from fastapi import APIRouter, Query, status
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic
+
+from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import StreamingResponse
 
-from api_schemas import ErrorBody, ValidationErrorBody
-from api_schemas.sweeps import (
-    SweepAccepted,
-    SweepCreate,
-    SweepList,
-    SweepRead,
-    SweepResult,
-    SweepStatus,
-)
+from api_schemas import ComparisonAccepted, ErrorBody, ValidationErrorBody
+from api_schemas.comparisons import ComparisonCreate
+from api_schemas.sweep_status import SweepStatus
+from api_schemas.sweeps import SweepAccepted, SweepCreate
 from service.api.deps import CallerDep, ContextDep
-from service.sweeps import service as sweeps_service
-
-router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"])
+from service.sweeps.kinds import (
+    COMPARISON,
+    SWEEP,
+    AcceptedT,
+    CreateT,
+    PageT,
+    ReadT,
+    ResultT,
+    SweepKind,
+)
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorBody}}
 
 
-@router.post(
-    "", status_code=status.HTTP_202_ACCEPTED, responses={422: {"model": ValidationErrorBody}}
-)
+@dataclass(frozen=True)
+class KindRoutes(Generic[CreateT, ReadT, PageT, AcceptedT, ResultT]):
+    """What one kind's routes take besides its entry: its POST route, whose body is the
+    kind's own create schema (a type FastAPI must find in the route's signature), and
+    the description of its result."""
+
+    kind: SweepKind[CreateT, ReadT, PageT, AcceptedT, ResultT]
+    create: Callable[[CreateT, ContextDep, CallerDep], AcceptedT]
+    result_description: str | None = None
+
+
 def create_sweep(spec: SweepCreate, ctx: ContextDep, owner: CallerDep) -> SweepAccepted:
     """Cross-validate the base job's penalty over the alpha grid, a task per fold."""
-    sweep = sweeps_service.submit_sweep(
-        ctx.sweeps,
-        ctx.jobs,
-        ctx.publish,
-        spec,
-        owner=owner,
-        limits=ctx.limits,
-        queues=ctx.queues,
-        datasets=ctx.datasets,
-    )
-    return SweepAccepted(id=sweep.id, status="running", url=sweeps_service.sweep_url(sweep.id))
+    return ctx.sweeps.submit(SWEEP, spec, owner)
 
 
-@router.get("")
-def list_sweeps(
-    ctx: ContextDep,
-    owner: CallerDep,
-    status: SweepStatus | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> SweepList:
-    """The caller's sweeps, newest first; ``next_cursor`` pages to older ones."""
-    return sweeps_service.list_sweeps(
-        ctx.sweeps, owner, kind="sweep", status=status, cursor=cursor, limit=limit
-    )
+def create_comparison(
+    spec: ComparisonCreate, ctx: ContextDep, owner: CallerDep
+) -> ComparisonAccepted:
+    """Score each configuration on the same folds; a task per fold."""
+    return ctx.sweeps.submit(COMPARISON, spec, owner)
 
 
-@router.get("/{sweep_id}", responses=NOT_FOUND)
-def get_sweep(sweep_id: str, ctx: ContextDep, owner: CallerDep) -> SweepRead:
-    return sweeps_service.get_sweep(ctx.sweeps, sweep_id, owner)
-
-
-@router.get("/{sweep_id}/result", responses={**NOT_FOUND, **CONFLICT})
-def get_sweep_result(sweep_id: str, ctx: ContextDep, owner: CallerDep) -> SweepResult:
-    return sweeps_service.get_sweep_result(ctx.sweeps, sweep_id, owner)
-
-
-@router.delete("/{sweep_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})
-def delete_sweep(sweep_id: str, ctx: ContextDep, owner: CallerDep) -> None:
-    """Remove a finished sweep, its tasks and its figures; a running one is a 409."""
-    sweeps_service.delete_sweep(ctx.sweeps, ctx.artifacts, sweep_id, owner, kind="sweep")
-
-
-@router.post("/{sweep_id}/cancel", responses={**NOT_FOUND, **CONFLICT})
-def cancel_sweep(sweep_id: str, ctx: ContextDep, owner: CallerDep) -> SweepRead:
-    return sweeps_service.cancel_sweep(ctx.sweeps, ctx.jobs, sweep_id, owner)
-
-
-@router.get(
-    "/{sweep_id}/artifacts/{name}",
-    responses={**NOT_FOUND, 200: {"content": {"image/png": {}}}},
-    response_class=StreamingResponse,
+SWEEP_ROUTES = KindRoutes(SWEEP, create_sweep)
+COMPARISON_ROUTES = KindRoutes(
+    COMPARISON,
+    create_comparison,
+    result_description="The leaderboard (best first), paired differences and tests, a "
+    "recommendation.",
 )
-def get_sweep_artifact(
-    sweep_id: str, name: str, ctx: ContextDep, owner: CallerDep
-) -> StreamingResponse:
-    stream, media_type = sweeps_service.open_sweep_artifact(
-        ctx.sweeps, ctx.artifacts, sweep_id, name, owner
+
+
+def router_for(routes: KindRoutes[CreateT, ReadT, PageT, AcceptedT, ResultT]) -> APIRouter:
+    """The kind's routes under its URL; each route is named as the kind's own
+    (``get_comparison``), which names its OpenAPI operation."""
+    kind, noun = routes.kind, routes.kind.name
+    router = APIRouter(prefix=kind.url, tags=[f"{noun}s"])
+    one = f"/{{{noun}_id}}"  # /{sweep_id}
+    SweepId = Annotated[str, Path(alias=f"{noun}_id")]
+
+    router.post(
+        "", status_code=status.HTTP_202_ACCEPTED, responses={422: {"model": ValidationErrorBody}}
+    )(routes.create)
+
+    @router.get(
+        "",
+        name=f"list_{noun}s",
+        response_model=kind.page,
+        description=f"The caller's {noun}s, newest first; ``next_cursor`` pages to older ones.",
     )
-    return StreamingResponse(stream, media_type=media_type)
+    def page(
+        ctx: ContextDep,
+        owner: CallerDep,
+        status: SweepStatus | None = None,
+        cursor: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> PageT:
+        return ctx.sweeps.page(kind, owner, status, cursor, limit)
+
+    @router.get(one, name=f"get_{noun}", response_model=kind.read, responses=NOT_FOUND)
+    def get(sweep_id: SweepId, ctx: ContextDep, owner: CallerDep) -> ReadT:
+        return ctx.sweeps.get(kind, sweep_id, owner)
+
+    @router.get(
+        f"{one}/result",
+        name=f"get_{noun}_result",
+        response_model=kind.result,
+        responses={**NOT_FOUND, **CONFLICT},
+        description=routes.result_description,
+    )
+    def result(sweep_id: SweepId, ctx: ContextDep, owner: CallerDep) -> ResultT:
+        return ctx.sweeps.result(kind, sweep_id, owner)
+
+    @router.delete(
+        one,
+        name=f"delete_{noun}",
+        status_code=204,
+        responses={**NOT_FOUND, **CONFLICT},
+        description=f"Remove a finished {noun}, its tasks and its figures; a running one is a 409.",
+    )
+    def delete(sweep_id: SweepId, ctx: ContextDep, owner: CallerDep) -> None:
+        ctx.sweeps.delete(kind, sweep_id, owner)
+
+    @router.post(
+        f"{one}/cancel",
+        name=f"cancel_{noun}",
+        response_model=kind.read,
+        responses={**NOT_FOUND, **CONFLICT},
+        description="Cancel every unfinished task; it ends cancelled.",
+    )
+    def cancel(sweep_id: SweepId, ctx: ContextDep, owner: CallerDep) -> ReadT:
+        return ctx.sweeps.cancel(kind, sweep_id, owner)
+
+    @router.get(
+        f"{one}/artifacts/{{name}}",
+        name=f"get_{noun}_artifact",
+        responses={**NOT_FOUND, 200: {"content": {"image/png": {}}}},
+        response_class=StreamingResponse,
+    )
+    def artifact(
+        sweep_id: SweepId, name: str, ctx: ContextDep, owner: CallerDep
+    ) -> StreamingResponse:
+        stream, media_type = ctx.sweeps.open_artifact(kind, sweep_id, name, owner)
+        return StreamingResponse(stream, media_type=media_type)
+
+    return router
