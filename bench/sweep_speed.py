@@ -135,7 +135,7 @@ def fold_timeline(settings: Settings, sweep_id: str) -> str:
         assert job.started_at is not None and job.finished_at is not None
         start = (job.started_at - zero).total_seconds()
         end = (job.finished_at - zero).total_seconds()
-        lines.append(f"  fold {job.fold}: {start:5.2f} -> {end:5.2f}  ({end - start:4.2f} s)")
+        lines.append(f"  trial {job.trial}: {start:5.2f} -> {end:5.2f}  ({end - start:4.2f} s)")
     lines.append(f"  aggregated: {(sweep.finished_at - zero).total_seconds():5.2f}")
     return "\n".join(lines)
 
