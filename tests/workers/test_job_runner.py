@@ -5,11 +5,13 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from api_schemas import JobStatus
+from api_schemas.sweeps import SWEEP_SPEC
+from service.api.auth import ANONYMOUS
 from service.config import Settings
 from service.db import transaction
-from service.jobs.store import JobStore
-from service.tables import Job
-from tests.factories import create_job
+from service.jobs.store import JobStore, NewJob
+from service.tables import Job, Sweep
+from tests.factories import create_job, job_body
 from workers.runtime.job_runner import Outcome, WorkerContext, run_job
 
 
@@ -67,6 +69,23 @@ def test_a_spec_that_no_longer_validates_fails_with_a_readable_error(settings: S
     assert failed is not None and failed.status == JobStatus.failed
     assert failed.error_code == "invalid_spec"
     assert failed.error_message is not None and "retired_dataset" in failed.error_message
+
+
+def test_a_trial_whose_sweep_no_longer_validates_fails_the_sweep_with_its_code(
+    settings: Settings,
+) -> None:
+    ctx, _ = context(settings)
+    body = {"base": job_body(), "grid": {"alpha": {"values": [0.1, 1.0]}}, "cv": {"folds": 2}}
+    spec = SWEEP_SPEC.validate_python({"kind": "sweep", **body})
+    sweep, trials = ctx.sweeps.create(spec, NewJob(spec.base, ANONYMOUS, max_seconds=60))
+    broken = {**sweep.spec, "base": {**sweep.spec["base"], "dataset": {"name": "retired_dataset"}}}
+    with transaction(ctx.sweeps.sessions) as session:
+        session.execute(update(Sweep).where(Sweep.id == sweep.id).values(spec=broken))
+    assert [run_job(ctx, trial.id, "w/1") for trial in trials] == [Outcome.failed] * 3
+    failed = ctx.sweeps.get(sweep.id)
+    assert failed is not None and (failed.status, failed.error_code) == ("failed", "invalid_spec")
+    assert failed.error_message is not None and failed.error_message.startswith("trial 0: ")
+    assert "retired_dataset" in failed.error_message
 
 
 def test_a_handback_requeues_for_the_reaper_keeping_partial_history(settings: Settings) -> None:
