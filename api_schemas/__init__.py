@@ -25,24 +25,33 @@ from api_schemas.jobs import (
     Preprocessing,
     Split,
 )
-from api_schemas.models import (
+from api_schemas.kinds import (
+    MODELS,
     NETWORK_KINDS,
+    PENALTY_KINDS,
+    REGULARIZERS,
+    STRENGTH_KINDS,
+    ModelKind,
+    RegularizerKind,
+    engine_of,
+)
+from api_schemas.models import (
     CNNSpec,
     LinearRegressionSpec,
     LogisticRegressionSpec,
     MLPSpec,
     ModelSpec,
+    PoissonRegressionSpec,
 )
 from api_schemas.regularizers import (
     L1,
     L2,
-    PENALTY_KINDS,
-    STRENGTH_KINDS,
     BatchNorm,
     DataAugmentation,
     Dropout,
     EarlyStopping,
     ElasticNet,
+    PenaltySpec,
     Regularizer,
     WeightDecay,
 )
@@ -63,8 +72,10 @@ from api_schemas.training import TrainingSpec
 __all__ = [
     "L1",
     "L2",
+    "MODELS",
     "NETWORK_KINDS",
     "PENALTY_KINDS",
+    "REGULARIZERS",
     "STRENGTH_KINDS",
     "ArtifactRef",
     "BatchNorm",
@@ -103,15 +114,20 @@ __all__ = [
     "LogisticRegressionSpec",
     "MLPSpec",
     "Metrics",
+    "ModelKind",
     "ModelSpec",
     "NetworkSummary",
+    "PenaltySpec",
+    "PoissonRegressionSpec",
     "Preprocessing",
     "RegressionMetrics",
     "Regularizer",
+    "RegularizerKind",
     "Split",
     "TaskType",
     "TrainingSpec",
     "TrainingSummary",
     "ValidationErrorBody",
     "WeightDecay",
+    "engine_of",
 ]

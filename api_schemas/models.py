@@ -61,6 +61,19 @@ class LogisticRegressionSpec(_Spec):
     solver: LogisticSolver | None = None
 
 
+class PoissonRegressionSpec(_Spec):
+    """scikit-learn's PoissonRegressor: a generalized linear model with a log link, for
+    counts and other targets that are never negative. Its penalty is l2 with
+    scikit-learn's ``alpha`` (``alpha/2 * ||w||^2`` beside the mean Poisson deviance
+    over 2); without a regularizer, alpha is 0. ``max_iter`` and ``tol`` default to
+    scikit-learn's (100, 1e-4)."""
+
+    kind: Literal["poisson_regression"] = "poisson_regression"
+    fit_intercept: bool = True
+    max_iter: int | None = Field(None, ge=1, le=1_000_000)
+    tol: float | None = Field(None, gt=0, allow_inf_nan=False)
+
+
 Activation = Literal["relu", "tanh", "gelu"]
 
 
@@ -87,9 +100,6 @@ class CNNSpec(_Spec):
 
 
 ModelSpec = Annotated[
-    LinearRegressionSpec | LogisticRegressionSpec | MLPSpec | CNNSpec,
+    LinearRegressionSpec | LogisticRegressionSpec | PoissonRegressionSpec | MLPSpec | CNNSpec,
     Field(discriminator="kind"),
 ]
-
-#: Models trained by a PyTorch loop (with ``training`` settings and epochs).
-NETWORK_KINDS: frozenset[str] = frozenset({"mlp", "cnn"})

@@ -2,14 +2,18 @@
 
 One strength name, ``alpha``, is used across every model. For the linear models
 it means exactly what scikit-learn's ``alpha`` means for ``Lasso``, ``Ridge`` and
-``ElasticNet``; for logistic regression the service sets ``C = 1 / alpha``.
+``ElasticNet`` (and ``PoissonRegressor``); for logistic regression the service sets
+``C = 1 / alpha``. What each kind allows is its entry in ``api_schemas.kinds``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from api_schemas.datasets import TaskType
 
 Strength = Annotated[
     float,
@@ -22,8 +26,30 @@ Strength = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a job puts a regularizer: what the regularizer's own check may look at."""
+
+    model: str  # the model kind
+    images: bool  # the model sees images (a cnn on an image dataset)
+    task: TaskType
+    dataset: str  # the dataset's name, for messages
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a regularizer cannot go where a job puts it; ``loc`` is below its own."""
+
+    loc: tuple[str, ...]
+    message: str
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def problem(self, placement: Placement) -> Problem | None:
+        """What its schema cannot say: None where it fits ``placement``."""
+        return None
 
 
 class L1(_Spec):
@@ -77,6 +103,13 @@ class EarlyStopping(_Spec):
     monitor: Literal["val_loss", "val_accuracy", "val_r2"] = "val_loss"
     restore_best: bool = True
 
+    def problem(self, placement: Placement) -> Problem | None:
+        unmeasured = "val_r2" if placement.task == "classification" else "val_accuracy"
+        if self.monitor == unmeasured:
+            message = f"{self.monitor} is not measured for a {placement.task} dataset"
+            return Problem(("monitor",), message)
+        return None
+
 
 class BatchNorm(_Spec):
     """Batch normalization after each hidden layer (MLP) or convolution (CNN)."""
@@ -98,14 +131,28 @@ class DataAugmentation(_Spec):
     rotation_degrees: float = Field(0.0, ge=0.0, le=180.0)
     noise_std: float = Field(0.0, ge=0.0, allow_inf_nan=False)
 
+    def problem(self, placement: Placement) -> Problem | None:
+        image_changes = [p for p in IMAGE_AUGMENTATIONS if getattr(self, p)]
+        if image_changes and not placement.images:
+            first = image_changes[0]
+            message = (
+                f"{first} augments images; a {placement.model} on {placement.dataset} "
+                "takes noise_std"
+            )
+            return Problem((first,), message)
+        if not image_changes and self.noise_std == 0:
+            return Problem(
+                (), f"{self.kind} changes nothing: set noise_std or an image augmentation"
+            )
+        return None
+
+
+IMAGE_AUGMENTATIONS = ("crop_padding", "flip_probability", "rotation_degrees")
 
 Regularizer = Annotated[
     L1 | L2 | ElasticNet | Dropout | WeightDecay | EarlyStopping | BatchNorm | DataAugmentation,
     Field(discriminator="kind"),
 ]
 
-#: Kinds that are a penalty on the weights; a linear model takes at most one.
-PENALTY_KINDS: frozenset[str] = frozenset({"l1", "l2", "elastic_net"})
-
-#: Kinds with an ``alpha``: what an alpha sweep of a network varies (one per network).
-STRENGTH_KINDS: frozenset[str] = PENALTY_KINDS | {"weight_decay"}
+#: The penalties on the weights, each the worker's ``Penalty`` of the same kind.
+PenaltySpec = L1 | L2 | ElasticNet

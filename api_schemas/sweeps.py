@@ -10,7 +10,7 @@ from api_schemas.comparisons import ComparisonCreate
 from api_schemas.cv import CVSettings
 from api_schemas.grids import LogSpace, Values
 from api_schemas.jobs import JobCreate
-from api_schemas.models import NETWORK_KINDS
+from api_schemas.kinds import MODELS
 from api_schemas.results import ArtifactRef
 from api_schemas.sweep_status import SweepStatusAccepted, SweepStatusRead
 
@@ -42,7 +42,7 @@ class SweepCreate(BaseModel):
     @property
     def computes_path(self) -> bool:
         """A linear model's sweep: the folds' paths and the path on every row."""
-        return self.base.model.kind not in NETWORK_KINDS
+        return MODELS[self.base.model.kind].path
 
     @property
     def trials(self) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api_schemas import JobCreate
-from service.jobs.validation import SpecError, uses_torch
+from api_schemas.kinds import engine_of
+from service.jobs.validation import SpecError
 
 
 @dataclass(frozen=True)
@@ -15,9 +16,8 @@ class Queues:
 
     def for_spec(self, spec: JobCreate) -> str:
         """CUDA jobs go to the GPU workers' queue; everything else to the default one."""
-        wants_gpu = (
-            uses_torch(spec) and spec.training is not None and spec.training.device == "cuda"
-        )
+        on_torch = engine_of(spec.model) == "torch"
+        wants_gpu = on_torch and spec.training is not None and spec.training.device == "cuda"
         return self.gpu if wants_gpu else self.default
 
 

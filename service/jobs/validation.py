@@ -9,42 +9,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from api_schemas import (
-    NETWORK_KINDS,
-    PENALTY_KINDS,
-    DataAugmentation,
-    EarlyStopping,
-    JobCreate,
-    LogisticRegressionSpec,
+from api_schemas import JobCreate
+from api_schemas.kinds import (
+    BINARY_SOLVERS,
+    MODELS,
+    REGULARIZERS,
+    engine_of,
+    in_order,
+    solver_penalties,
 )
+from api_schemas.regularizers import Placement
 from service.datasets.catalog import BUILTIN_DATASETS, DatasetParamError
 from service.tables import UploadedDataset
-
-NETWORK_REGULARIZERS = PENALTY_KINDS | {
-    "dropout",
-    "weight_decay",
-    "early_stopping",
-    "batch_norm",
-    "data_augmentation",
-}
-#: The task each model fits; None for either.
-MODEL_TASK = {
-    "linear_regression": "regression",
-    "logistic_regression": "classification",
-    "mlp": None,
-    "cnn": "classification",
-}
-IMAGE_AUGMENTATIONS = ("crop_padding", "flip_probability", "rotation_degrees")
-
-#: Which penalties each logistic-regression solver supports ("none" = no penalty).
-SOLVER_PENALTIES: dict[str, frozenset[str]] = {
-    "lbfgs": frozenset({"none", "l2"}),
-    "newton-cg": frozenset({"none", "l2"}),
-    "newton-cholesky": frozenset({"none", "l2"}),
-    "sag": frozenset({"none", "l2"}),
-    "saga": frozenset({"none", "l1", "l2", "elastic_net"}),
-    "liblinear": frozenset({"l1", "l2"}),
-}
 
 
 class SpecError(ValueError):
@@ -57,11 +33,7 @@ class SpecError(ValueError):
 
 
 def uses_torch(spec: JobCreate) -> bool:
-    return spec.model.kind in NETWORK_KINDS or getattr(spec.model, "engine", None) == "torch"
-
-
-def accepted_regularizers(spec: JobCreate) -> frozenset[str]:
-    return NETWORK_REGULARIZERS if spec.model.kind in NETWORK_KINDS else PENALTY_KINDS
+    return engine_of(spec.model) == "torch"
 
 
 @dataclass(frozen=True)
@@ -120,105 +92,93 @@ def _check_upload(spec: JobCreate, uploaded: UploadedDataset | None) -> DatasetF
 
 def _check_model(spec: JobCreate, dataset: DatasetFacts) -> None:
     kind = spec.model.kind
-    task = MODEL_TASK[kind]
-    if task is not None and task != dataset.task:
+    model = MODELS[kind]
+    if model.task is not None and model.task != dataset.task:
         raise SpecError(
             ("model", "kind"),
-            f"{kind} needs a {task} dataset; {dataset.name} is a {dataset.task} dataset",
+            f"{kind} needs a {model.task} dataset; {dataset.name} is a {dataset.task} dataset",
         )
-    if kind == "cnn" and dataset.image_shape is None:
+    if model.images and dataset.image_shape is None:
         images = ", ".join(n for n, d in BUILTIN_DATASETS.items() if d.image_shape)
         raise SpecError(
-            ("model", "kind"), f"cnn needs an image dataset ({images}); {dataset.name} is a table"
+            ("model", "kind"),
+            f"{kind} needs an image dataset ({images}); {dataset.name} is a table",
         )
 
 
 def _check_regularizers(spec: JobCreate, dataset: DatasetFacts) -> None:
     kind = spec.model.kind
-    accepted = accepted_regularizers(spec)
+    model = MODELS[kind]
+    placement = Placement(
+        model=kind,
+        images=model.images and dataset.image_shape is not None,
+        task="classification" if dataset.task == "classification" else "regression",
+        dataset=dataset.name,
+    )
     seen: dict[str, int] = {}
     penalties: list[int] = []
     for index, regularizer in enumerate(spec.regularizers):
         loc: tuple[str | int, ...] = ("regularizers", index)
-        if regularizer.kind not in accepted:
+        if regularizer.kind not in model.regularizers:
+            accepted = ", ".join(sorted(model.regularizers))
             raise SpecError(
-                (*loc, "kind"),
-                f"{kind} does not take {regularizer.kind}; it takes {', '.join(sorted(accepted))}",
+                (*loc, "kind"), f"{kind} does not take {regularizer.kind}; it takes {accepted}"
             )
         if regularizer.kind in seen:
             raise SpecError(
                 loc, f"{regularizer.kind} is given twice (first at {seen[regularizer.kind]})"
             )
         seen[regularizer.kind] = index
-        if regularizer.kind in PENALTY_KINDS:
+        if REGULARIZERS[regularizer.kind].penalty:
             penalties.append(index)
-        if isinstance(regularizer, DataAugmentation):
-            _check_augmentation(regularizer, loc, dataset, kind)
-        if isinstance(regularizer, EarlyStopping):
-            wanted = "val_r2" if dataset.task == "classification" else "val_accuracy"
-            if regularizer.monitor == wanted:
-                raise SpecError(
-                    (*loc, "monitor"),
-                    f"{regularizer.monitor} is not measured for a {dataset.task} dataset",
-                )
+        problem = regularizer.problem(placement)
+        if problem is not None:
+            raise SpecError((*loc, *problem.loc), problem.message)
     if len(penalties) > 1:
+        taken = in_order(frozenset(k for k in model.regularizers if REGULARIZERS[k].penalty))
         raise SpecError(
             ("regularizers", penalties[1]),
-            f"{kind} takes at most one of l1, l2, elastic_net; use elastic_net to combine "
-            "L1 and L2",
-        )
-
-
-def _check_augmentation(
-    augmentation: DataAugmentation, loc: tuple[str | int, ...], dataset: DatasetFacts, kind: str
-) -> None:
-    image_changes = [p for p in IMAGE_AUGMENTATIONS if getattr(augmentation, p)]
-    if image_changes and (kind != "cnn" or dataset.image_shape is None):
-        raise SpecError(
-            (*loc, image_changes[0]),
-            f"{image_changes[0]} augments images; a {kind} on {dataset.name} takes noise_std",
-        )
-    if not image_changes and augmentation.noise_std == 0:
-        raise SpecError(
-            loc, "data_augmentation changes nothing: set noise_std or an image augmentation"
+            f"{kind} takes at most one of {', '.join(taken)}; use elastic_net to combine L1 and L2",
         )
 
 
 def _check_training(spec: JobCreate) -> None:
     if spec.training is not None and not uses_torch(spec):
+        networks = ", ".join(k for k, m in MODELS.items() if m.network)
         raise SpecError(
             ("training",),
-            "training settings apply to networks (mlp, cnn) and to engine torch; "
+            f"training settings apply to networks ({networks}) and to engine torch; "
             f"{spec.model.kind} runs on scikit-learn",
         )
-    stopping = [r for r in spec.regularizers if isinstance(r, EarlyStopping)]
-    if stopping and spec.training is not None and spec.training.validation_fraction == 0:
+    watching = [r.kind for r in spec.regularizers if REGULARIZERS[r.kind].watches_validation]
+    if watching and spec.training is not None and spec.training.validation_fraction == 0:
         raise SpecError(
             ("training", "validation_fraction"),
-            "early_stopping watches validation metrics: validation_fraction must be above 0",
+            f"{watching[0]} watches validation metrics: validation_fraction must be above 0",
         )
 
 
 def _check_solver(spec: JobCreate, dataset: DatasetFacts) -> None:
-    if not isinstance(spec.model, LogisticRegressionSpec) or spec.model.solver is None:
+    solver: str | None = getattr(spec.model, "solver", None)
+    if solver is None:
         return
-    if spec.model.engine == "torch":
+    if engine_of(spec.model) == "torch":
         raise SpecError(
             ("model", "solver"), "solver picks a scikit-learn solver; engine torch has its own"
         )
-    penalty = next((r.kind for r in spec.regularizers if r.kind in PENALTY_KINDS), "none")
-    solver = spec.model.solver
-    if penalty not in SOLVER_PENALTIES[solver]:
+    penalty = next((r.kind for r in spec.regularizers if REGULARIZERS[r.kind].penalty), "none")
+    supported = solver_penalties(solver)
+    if penalty not in supported:
         raise SpecError(
             ("model", "solver"),
             f"solver {solver} does not support penalty {penalty}; "
-            f"it supports {', '.join(sorted(SOLVER_PENALTIES[solver]))}",
+            f"it supports {', '.join(sorted(supported))}",
         )
     classes = dataset.classes or 2
-    if solver == "liblinear" and classes > 2:
+    if solver in BINARY_SOLVERS and classes > 2:
         raise SpecError(
             ("model", "solver"),
-            f"solver liblinear fits binary targets only; {dataset.name} has {classes} classes",
+            f"solver {solver} fits binary targets only; {dataset.name} has {classes} classes",
         )
 
 
@@ -229,7 +189,7 @@ def _check_split(spec: JobCreate, dataset: DatasetFacts) -> None:
             ("split", "stratify"), f"stratify needs classes; {dataset.name} is a regression"
         )
     if spec.split.kind == "kfold":
-        if spec.model.kind in NETWORK_KINDS:
+        if MODELS[spec.model.kind].network:
             raise SpecError(
                 ("split", "kind"),
                 "kfold applies to linear models (networks validate on validation_fraction)",

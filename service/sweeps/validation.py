@@ -1,49 +1,63 @@
 """What the service can sweep and compare: checks of a sweep's or comparison's spec
-beyond its schema, raising SpecError with the field's location."""
+beyond its schema, raising SpecError with the field's location. What each model and
+regularizer kind allows comes from the registry (``api_schemas.kinds``)."""
 
 from __future__ import annotations
 
-from api_schemas import (
-    NETWORK_KINDS,
-    PENALTY_KINDS,
-    STRENGTH_KINDS,
-    JobCreate,
-    LinearRegressionSpec,
-    LogisticRegressionSpec,
-)
+from api_schemas import JobCreate, Regularizer
 from api_schemas.comparisons import ComparisonCreate, Configuration
+from api_schemas.kinds import MODELS, REGULARIZERS, engine_of, in_order, kinds_where
 from api_schemas.sweeps import SweepCreate
 from service.jobs.validation import SpecError, check_job_spec
 from service.tables import UploadedDataset
 
 
+def _names(kinds: frozenset[str], joiner: str = ", ") -> str:
+    listed = in_order(kinds)
+    return joiner.join(listed[:-1]) + f" or {listed[-1]}" if len(listed) > 1 else listed[0]
+
+
+def _path_models() -> str:
+    return " and ".join(k for k, m in MODELS.items() if m.path)
+
+
+def _penalties(regularizers: list[Regularizer]) -> list[Regularizer]:
+    return [r for r in regularizers if REGULARIZERS[r.kind].penalty]
+
+
 def check_sweep_spec(spec: SweepCreate, uploaded: UploadedDataset | None = None) -> None:
-    """What this service can sweep: the alpha (and l1_ratio) of a linear or logistic
-    regression's penalty, or a network's dropout rate or penalty alpha, on a
-    built-in dataset or ``uploaded`` (the caller's dataset the base names)."""
+    """What this service can sweep: the alpha of a scikit-learn model's penalty (and the
+    l1_ratio of a path model's elastic_net), or a network's dropout rate or penalty alpha,
+    on a built-in dataset or ``uploaded`` (the caller's dataset the base names)."""
     _check_grid_shape(spec)
-    if spec.base.model.kind in NETWORK_KINDS:
+    model = MODELS[spec.base.model.kind]
+    if model.network:
         _check_network_sweep(spec, uploaded)
         return
     if spec.parameter == "rate":
-        raise SpecError(("base", "model", "kind"), "a rate sweep varies a network's dropout")
-    model = spec.base.model
-    linear = isinstance(model, LinearRegressionSpec | LogisticRegressionSpec)
-    if not linear or getattr(model, "engine", "sklearn") != "sklearn":
+        networks = kinds_where(lambda kind: "rate" in kind.sweeps)
+        raise SpecError(
+            ("base", "model", "kind"), f"a rate sweep varies a network's {_names(networks)}"
+        )
+    if engine_of(spec.base.model) != "sklearn":
         raise SpecError(
             ("base", "model", "kind"),
-            "sweeps compute paths for linear and logistic regression (engine sklearn) for now",
+            "sweeps fit scikit-learn models (engine sklearn) and networks for now",
         )
+    if spec.l1_ratios is not None and not model.path:
+        raise SpecError(("grid", "l1_ratio"), f"l1_ratio grids are for {_path_models()}")
     if any(not v > 0 for v in spec.grid["alpha"].points()):
         raise SpecError(("grid", "alpha"), "alphas must be above 0")
-    penalties = [r for r in spec.base.regularizers if r.kind in PENALTY_KINDS]
+    penalties = _penalties(spec.base.regularizers)
     if len(penalties) != 1:
+        taken = frozenset(k for k in model.regularizers if REGULARIZERS[k].penalty)
         raise SpecError(
-            ("base", "regularizers"), "a sweep varies the alpha of one l1, l2 or elastic_net"
+            ("base", "regularizers"), f"a sweep varies the alpha of one {_names(taken)}"
         )
-    if spec.l1_ratios is not None and penalties[0].kind != "elastic_net":
+    if spec.l1_ratios is not None and "l1_ratio" not in REGULARIZERS[penalties[0].kind].sweeps:
+        mixes = kinds_where(lambda kind: "l1_ratio" in kind.sweeps)
         raise SpecError(
-            ("base", "regularizers"), "an l1_ratio grid varies the mix of an elastic_net"
+            ("base", "regularizers"), f"an l1_ratio grid varies the mix of an {_names(mixes)}"
         )
     _check_base(spec.base, uploaded)
 
@@ -72,19 +86,23 @@ def _check_network_sweep(spec: SweepCreate, uploaded: UploadedDataset | None) ->
     """A network's dropout rate, or the alpha of its one weight_decay, l1, l2 or
     elastic_net."""
     if spec.l1_ratios is not None:
-        raise SpecError(("grid", "l1_ratio"), "l1_ratio grids are for linear and logistic models")
-    if spec.parameter == "rate":
-        if not any(r.kind == "dropout" for r in spec.base.regularizers):
-            raise SpecError(("base", "regularizers"), "a rate sweep needs a dropout regularizer")
+        raise SpecError(("grid", "l1_ratio"), f"l1_ratio grids are for {_path_models()}")
+    parameter = spec.parameter
+    swept = kinds_where(lambda kind: parameter in kind.sweeps)
+    found = [r.kind for r in spec.base.regularizers if r.kind in swept]
+    if parameter == "rate":
+        if not found:
+            raise SpecError(
+                ("base", "regularizers"), f"a rate sweep needs a {_names(swept)} regularizer"
+            )
         if any(not 0 <= v < 1 for v in spec.grid["rate"].points()):
             raise SpecError(("grid", "rate"), "dropout rates lie in [0, 1)")
     else:
-        strengths = [r.kind for r in spec.base.regularizers if r.kind in STRENGTH_KINDS]
-        if len(strengths) != 1:
+        if len(found) != 1:
             raise SpecError(
                 ("base", "regularizers"),
-                "an alpha sweep of a network varies one weight_decay, l1, l2 or elastic_net; "
-                f"this base has {len(strengths)}",
+                f"an alpha sweep of a network varies one {_names(swept)}; "
+                f"this base has {len(found)}",
             )
         if any(not v > 0 for v in spec.grid["alpha"].points()):
             raise SpecError(("grid", "alpha"), "alphas must be above 0")
@@ -92,11 +110,10 @@ def _check_network_sweep(spec: SweepCreate, uploaded: UploadedDataset | None) ->
 
 
 def check_comparison_spec(spec: ComparisonCreate, uploaded: UploadedDataset | None = None) -> None:
-    """Linear and logistic regression (scikit-learn) or a network, on a built-in dataset or
+    """A scikit-learn model (engine sklearn) or a network, on a built-in dataset or
     ``uploaded``; each configuration must be a valid job on the base."""
-    model = spec.base.model
-    linear = isinstance(model, LinearRegressionSpec | LogisticRegressionSpec)
-    if linear and getattr(model, "engine", "sklearn") != "sklearn":
+    model = MODELS[spec.base.model.kind]
+    if not model.network and engine_of(spec.base.model) != "sklearn":
         raise SpecError(
             ("base", "model", "engine"), "comparisons of linear models run on engine sklearn"
         )
@@ -105,7 +122,7 @@ def check_comparison_spec(spec: ComparisonCreate, uploaded: UploadedDataset | No
     for index, configuration in enumerate(spec.configurations):
         job = spec.base.model_copy(update={"regularizers": configuration.regularizers})
         if configuration.tune is not None:
-            _check_tuning(configuration, index, linear)
+            _check_tuning(configuration, index, model.path)
         try:
             check_job_spec(job, uploaded)
         except SpecError as exc:
@@ -115,14 +132,14 @@ def check_comparison_spec(spec: ComparisonCreate, uploaded: UploadedDataset | No
             raise SpecError(("base", *loc), exc.message) from exc
 
 
-def _check_tuning(configuration: Configuration, index: int, linear: bool) -> None:
+def _check_tuning(configuration: Configuration, index: int, path: bool) -> None:
     loc = ("configurations", index)
-    if not linear:
-        raise SpecError((*loc, "tune"), "tune chooses a linear or logistic model's alpha")
-    penalties = [r for r in configuration.regularizers if r.kind in PENALTY_KINDS]
-    if len(penalties) != 1:
+    if not path:
+        raise SpecError((*loc, "tune"), f"tune chooses the alpha of {_path_models()}")
+    if len(_penalties(configuration.regularizers)) != 1:
         raise SpecError(
-            (*loc, "regularizers"), "tune chooses the alpha of one l1, l2 or elastic_net"
+            (*loc, "regularizers"),
+            f"tune chooses the alpha of one {_names(kinds_where(lambda k: k.penalty))}",
         )
     assert configuration.tune is not None
     if any(not v > 0 for v in configuration.tune.alpha.points()):

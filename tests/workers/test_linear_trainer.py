@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_iris
-from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, LogisticRegression, Ridge
+from sklearn.linear_model import (
+    ElasticNet,
+    Lasso,
+    LinearRegression,
+    LogisticRegression,
+    PoissonRegressor,
+    Ridge,
+)
 
 from api_schemas import JobCreate
 from tests.factories import job_body
@@ -18,7 +25,8 @@ from tests.reference import article_data
 from workers.data.datasets import load_dataset
 from workers.data.splits import SplitData, split_dataset
 from workers.jobs.metrics import fit_and_report
-from workers.trainers.linear import build_estimator, penalty_of
+from workers.trainers.linear import build_estimator
+from workers.trainers.penalties import penalty_of
 
 
 def spec(**changes: Any) -> JobCreate:
@@ -46,6 +54,30 @@ def test_linear_regression_is_scikit_learns_estimator(
     X, y = article_data()
     estimator.fit(X, y)
     reference.fit(X, y)
+    assert_allclose(estimator.coef_, reference.coef_, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("regularizers", "reference"),
+    [
+        ([], PoissonRegressor(alpha=0.0)),
+        ([{"kind": "l2", "alpha": 0.5}], PoissonRegressor(alpha=0.5)),
+    ],
+)
+def test_poisson_regression_is_scikit_learns_estimator(
+    regularizers: list[dict[str, Any]], reference: Any
+) -> None:
+    job = spec(
+        dataset={"name": "diabetes"},
+        model={"kind": "poisson_regression", "max_iter": 300},
+        regularizers=regularizers,
+    )
+    estimator = build_estimator(job, penalty_of(job), n_classes=0)
+    reference.set_params(max_iter=300)
+    assert repr(estimator) == repr(reference)
+    data = split_dataset(load_dataset(job.dataset, Path(".")), job)
+    estimator.fit(data.X_train, data.y_train)
+    reference.fit(data.X_train, data.y_train)
     assert_allclose(estimator.coef_, reference.coef_, rtol=0, atol=0)
 
 

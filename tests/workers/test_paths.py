@@ -9,23 +9,28 @@ from sklearn.linear_model import ElasticNetCV, LassoCV, RidgeCV
 from sklearn.model_selection import KFold
 
 from workers.sweeps.paths import FoldPath, aggregate, fold_path
+from workers.trainers.penalties import (
+    ElasticNetPenalty,
+    L1Penalty,
+    L2Penalty,
+    Penalty,
+    SolverSettings,
+)
 
 X, y = load_diabetes(return_X_y=True)
 FOLDS = KFold(5, shuffle=True, random_state=0)
 
 
-def cv_curve(penalty: str, alphas: np.ndarray, l1_ratio: float = 1.0) -> object:
+def cv_curve(penalty: Penalty, alphas: np.ndarray) -> object:
+    """The penalty's own alpha is ignored along the path."""
     return aggregate(
-        [
-            fold_path(penalty, (X[tr], y[tr]), (X[te], y[te]), alphas, l1_ratio=l1_ratio)
-            for tr, te in FOLDS.split(X)
-        ]
+        [fold_path(penalty, (X[tr], y[tr]), (X[te], y[te]), alphas) for tr, te in FOLDS.split(X)]
     )
 
 
 def test_lasso_path_equals_lasso_cv() -> None:
     alphas = np.logspace(-4, 1, 30)
-    curve = cv_curve("l1", alphas)
+    curve = cv_curve(L1Penalty(1.0), alphas)
     reference = LassoCV(alphas=alphas, cv=FOLDS).fit(X, y)
     assert curve.best == reference.alpha_  # type: ignore[attr-defined]
     assert np.allclose(curve.alphas, reference.alphas_)  # type: ignore[attr-defined]
@@ -34,7 +39,7 @@ def test_lasso_path_equals_lasso_cv() -> None:
 
 def test_elastic_net_path_equals_elastic_net_cv() -> None:
     alphas = np.logspace(-4, 1, 20)
-    curve = cv_curve("elastic_net", alphas, l1_ratio=0.5)
+    curve = cv_curve(ElasticNetPenalty(1.0, l1_ratio=0.5), alphas)
     reference = ElasticNetCV(alphas=alphas, l1_ratio=0.5, cv=FOLDS).fit(X, y)
     assert curve.best == reference.alpha_  # type: ignore[attr-defined]
     assert np.allclose(curve.per_fold.T, reference.mse_path_, rtol=1e-6)  # type: ignore[attr-defined]
@@ -42,7 +47,7 @@ def test_elastic_net_path_equals_elastic_net_cv() -> None:
 
 def test_ridge_path_from_one_svd_equals_ridge_cv() -> None:
     alphas = np.logspace(-3, 3, 25)
-    curve = cv_curve("l2", alphas)
+    curve = cv_curve(L2Penalty(1.0), alphas)
     reference = RidgeCV(alphas=alphas, cv=FOLDS, scoring="neg_mean_squared_error").fit(X, y)
     assert curve.best == pytest.approx(reference.alpha_)  # type: ignore[attr-defined]
 
@@ -70,10 +75,10 @@ def test_l1_logistic_path_equals_logistic_regression_cv() -> None:
     Xb, yb = load_breast_cancer(return_X_y=True)
     alphas = np.logspace(-2, 2, 12)
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
-    fit = {"l1_ratio": 1.0, "fit_intercept": True, "tol": 1e-4, "max_iter": 100, "seed": 0}
+    fit = SolverSettings(fit_intercept=True, tol=1e-4, max_iter=100, seed=0)
     curve = aggregate(
         [
-            logistic_fold_path("l1", (Xb[tr], yb[tr]), (Xb[te], yb[te]), alphas, **fit)
+            logistic_fold_path(L1Penalty(1.0), (Xb[tr], yb[tr]), (Xb[te], yb[te]), alphas, fit)
             for tr, te in folds.split(Xb, yb)
         ],
         higher_is_better=True,

@@ -4,6 +4,7 @@ bars, confusion matrices."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,25 +18,25 @@ from workers.figures.style import BASELINE, DATA, REGULARIZED, png
 from workers.files import ArtifactFile
 
 
-def render_fit_comparison(
-    *,
-    x: np.ndarray,
-    y: np.ndarray,
-    grid: np.ndarray,
-    regularized: np.ndarray,
-    regularized_label: str,
-    baseline: np.ndarray | None,
-) -> ArtifactFile:
-    """Data and fitted lines, without (left) and with (right) regularization.
+@dataclass(frozen=True)
+class FitLines:
+    """Predictions over ``grid`` (one feature), with and without regularization."""
 
-    ``regularized`` and ``baseline`` are predictions over ``grid``.
-    """
+    grid: np.ndarray
+    regularized: np.ndarray
+    regularized_label: str
+    baseline: np.ndarray | None
+
+
+def render_fit_comparison(x: np.ndarray, y: np.ndarray, lines: FitLines) -> ArtifactFile:
+    """Data and fitted lines, without (left) and with (right) regularization."""
+    grid, regularized, baseline = lines.grid, lines.regularized, lines.baseline
     panels = 2 if baseline is not None else 1
     figure = Figure(figsize=(6 * panels, 5), layout="constrained")
     axes = figure.subplots(1, panels, sharey=True, squeeze=False)[0]
-    lines = [(baseline, BASELINE, "Without regularization")] if baseline is not None else []
-    lines.append((regularized, REGULARIZED, regularized_label))
-    for ax, (prediction, colour, title) in zip(axes, lines, strict=True):
+    drawn = [(baseline, BASELINE, "Without regularization")] if baseline is not None else []
+    drawn.append((regularized, REGULARIZED, lines.regularized_label))
+    for ax, (prediction, colour, title) in zip(axes, drawn, strict=True):
         ax.scatter(x, y, color=DATA, s=14, label="Data")
         ax.plot(grid, prediction, color=colour, linewidth=2, label=title)
         if baseline is not None and prediction is regularized:
@@ -125,28 +126,27 @@ def linear_figures(
     baseline: Any | None,
     label: str,
 ) -> list[ArtifactFile]:
-    """The fit beside the baseline's (one feature), coefficient bars, confusion matrices."""
+    """What the fitted model has to show: the fit beside the baseline's (one feature),
+    coefficient bars (a model with ``coef_``), confusion matrices (classes)."""
     files: list[ArtifactFile] = []
     if dataset.task == "regression" and dataset.X.shape[1] == 1:
         grid = np.linspace(dataset.X[:, 0].min(), dataset.X[:, 0].max(), 200).reshape(-1, 1)
-        files.append(
-            render_fit_comparison(
-                x=data.X_train[:, 0],
-                y=data.y_train,
-                grid=grid[:, 0],
-                regularized=estimator.predict(grid),
-                regularized_label=label,
-                baseline=baseline.predict(grid) if baseline is not None else None,
-            )
+        lines = FitLines(
+            grid=grid[:, 0],
+            regularized=estimator.predict(grid),
+            regularized_label=label,
+            baseline=baseline.predict(grid) if baseline is not None else None,
         )
-    coef = np.asarray(estimator.coef_, dtype=float)
-    base_coef = np.asarray(baseline.coef_, dtype=float) if baseline is not None else None
-    if coef.ndim == 2 and coef.shape[0] == 1:
-        coef = coef[0]
-        base_coef = base_coef[0] if base_coef is not None else None
-    files.append(
-        render_coefficients(data.feature_names, coef, label, base_coef, dataset.target_names)
-    )
+        files.append(render_fit_comparison(data.X_train[:, 0], data.y_train, lines))
+    if hasattr(estimator, "coef_"):
+        coef = np.asarray(estimator.coef_, dtype=float)
+        base_coef = np.asarray(baseline.coef_, dtype=float) if baseline is not None else None
+        if coef.ndim == 2 and coef.shape[0] == 1:
+            coef = coef[0]
+            base_coef = base_coef[0] if base_coef is not None else None
+        files.append(
+            render_coefficients(data.feature_names, coef, label, base_coef, dataset.target_names)
+        )
     if dataset.task == "classification" and dataset.target_names is not None:
         files.append(confusion_figure(dataset, data, estimator, baseline, label))
     return files

@@ -1,5 +1,6 @@
-"""A linear or logistic regression job: the regularized fit beside the unregularized
-baseline, optional k-fold cross-validation, and the article's figures."""
+"""A scikit-learn model's job (linear, logistic, Poisson regression): the regularized fit
+beside the unregularized baseline, optional k-fold cross-validation, and the article's
+figures."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from typing import Any
 import numpy as np
 
 from api_schemas import CrossValidation, FitReport, JobCreate, TrainingSummary
-from api_schemas import ElasticNet as ElasticNetSpec
 from workers.data.datasets import Dataset
 from workers.data.splits import SplitData
 from workers.figures.fits import linear_figures
 from workers.files import TrainingOutput
 from workers.jobs.metrics import fit_and_report
 from workers.runtime.checkpoints import Progress
-from workers.trainers.linear import Penalty, build_estimator, penalty_of
+from workers.trainers.linear import build_estimator, check_target
+from workers.trainers.penalties import penalty_of
 
 
 def linear_steps(spec: JobCreate, folds: int) -> int:
@@ -26,18 +27,13 @@ def linear_steps(spec: JobCreate, folds: int) -> int:
 
 
 def cross_validate(
-    spec: JobCreate,
-    penalty: Penalty | None,
-    n_classes: int,
-    folds: list[SplitData],
-    progress: Progress,
-    *,
-    name: str,
+    new_estimator: Callable[[], Any], folds: list[SplitData], progress: Progress, *, name: str
 ) -> CrossValidation:
-    """Fit on each fold's training rows, score its held-out rows; one step per fold."""
+    """Fit a new estimator on each fold's training rows, score its held-out rows; one step
+    per fold."""
     per_fold: list[dict[str, float | None]] = []
     for number, fold in enumerate(folds, 1):
-        report = fit_and_report(build_estimator(spec, penalty, n_classes), fold)
+        report = fit_and_report(new_estimator(), fold)
         assert report.metrics.test is not None
         scores = report.metrics.test.model_dump()
         per_fold.append(scores)
@@ -64,6 +60,7 @@ def train_linear(
     progress: Progress,
     folds: list[SplitData] | None = None,
 ) -> TrainingOutput:
+    check_target(spec, data.y_train if data.y_test is None else np.r_[data.y_train, data.y_test])
     penalty = penalty_of(spec)
     n_classes = len(np.unique(data.y_train)) if dataset.task == "classification" else 0
     estimator = build_estimator(spec, penalty, n_classes)
@@ -77,12 +74,17 @@ def train_linear(
         progress.done("fit_baseline", **stage_summary(baseline))
     cv = None
     if folds:
-        cv = cross_validate(spec, penalty, n_classes, folds, progress, name="regularized")
+        cv = cross_validate(
+            lambda: build_estimator(spec, penalty, n_classes), folds, progress, name="regularized"
+        )
         if baseline is not None:
-            baseline_cv = cross_validate(spec, None, n_classes, folds, progress, name="baseline")
+            baseline_cv = cross_validate(
+                lambda: build_estimator(spec, None, n_classes), folds, progress, name="baseline"
+            )
             baseline = baseline.model_copy(update={"cross_validation": baseline_cv})
 
-    files = linear_figures(dataset, data, estimator, baseline_estimator, penalty_label(penalty))
+    label = "Without regularization" if penalty is None else penalty.label
+    files = linear_figures(dataset, data, estimator, baseline_estimator, label)
     progress.done("figures", files=[f.name for f in files])
     summary = TrainingSummary(
         task=dataset.task,
@@ -108,14 +110,3 @@ def stage_summary(report: FitReport) -> dict[str, Any]:
         "n_nonzero": report.coefficients.n_nonzero if report.coefficients else None,
         "fit_seconds": report.fit_seconds,
     }
-
-
-def penalty_label(penalty: Penalty | None) -> str:
-    """A short figure title, e.g. "With L1 (alpha=0.2)"."""
-    match penalty:
-        case None:
-            return "Without regularization"
-        case ElasticNetSpec(alpha=alpha, l1_ratio=ratio):
-            return f"With elastic net (alpha={alpha:g}, l1_ratio={ratio:g})"
-        case _:
-            return f"With {penalty.kind.upper()} (alpha={penalty.alpha:g})"

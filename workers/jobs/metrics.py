@@ -80,7 +80,9 @@ def fit_and_report(estimator: Any, data: SplitData) -> FitReport:
     return FitReport(
         estimator=repr(estimator),
         metrics=Metrics(train=score(data.X_train, data.y_train), test=test),
-        coefficients=coefficients(estimator, data.feature_names),
+        coefficients=coefficients(estimator, data.feature_names)
+        if hasattr(estimator, "coef_")
+        else None,
         fit_seconds=seconds,
         warnings=notes,
     )

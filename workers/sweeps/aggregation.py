@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from api_schemas import NETWORK_KINDS
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import (
     SWEEP_SPEC,
@@ -29,7 +28,7 @@ from workers.figures.sweeps import (
 )
 from workers.files import store_files
 from workers.sweeps.comparisons import aggregate_comparison
-from workers.sweeps.linear_paths import classifies, penalty_settings
+from workers.sweeps.linear_paths import base_penalty, classifies
 from workers.sweeps.paths import CVCurve, aggregate, best_curve
 from workers.sweeps.results import (
     TRIAL_RESULTS,
@@ -103,7 +102,7 @@ def _aggregate(
         return aggregate_comparison(
             spec, sweep_id, of_kind(trials, ComparisonFoldResult), artifacts
         )
-    if spec.base.model.kind in NETWORK_KINDS:
+    if not spec.computes_path:  # a network or an estimator fitted value by value
         return aggregate_networks(spec, sweep_id, of_kind(trials, ValueFoldResult), artifacts)
     folds, (full,) = trials[: spec.cv.folds], of_kind(trials[spec.cv.folds :], FullPathResult)
     return aggregate_result(spec, sweep_id, folds, full, artifacts)
@@ -165,7 +164,7 @@ def _by_l1_ratio(
     ratios = spec.l1_ratios
     if ratios is None:
         folds = of_kind(fold_results, PathFoldResult)
-        return _curve(folds, classification), penalty_settings(spec.base)[1], None
+        return _curve(folds, classification), base_penalty(spec.base).l1_ratio, None
     by_fold = of_kind(fold_results, L1RatioPathsResult)
     curves = [_curve([r.paths[i] for r in by_fold], classification) for i in range(len(ratios))]
     best = best_curve(curves, higher_is_better=classification)

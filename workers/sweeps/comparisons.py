@@ -20,7 +20,8 @@ from workers.sweeps.folds import SweepData
 from workers.sweeps.linear_paths import inner_cv_alpha
 from workers.sweeps.networks import fit_and_score, network_steps, with_value
 from workers.sweeps.results import ComparisonFoldResult, Metric, stored_result
-from workers.trainers.linear import build_estimator, penalty_of
+from workers.trainers.linear import build_estimator
+from workers.trainers.penalties import penalty_of
 
 
 def metric_of(task: str) -> tuple[Metric, bool]:

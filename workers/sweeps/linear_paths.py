@@ -1,61 +1,48 @@
-"""A linear or logistic job spec's path on given rows: the penalty and solver settings its
-sweep uses, one fold's path, and the alpha an inner cross-validation chooses."""
+"""A path model's job spec (linear or logistic regression) on given rows: the penalties
+its sweep follows, one fold's path, and the alpha an inner cross-validation chooses."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from api_schemas import JobCreate, LinearRegressionSpec, LogisticRegressionSpec
-from workers.sweeps.paths import FoldPath, aggregate, fold_path, logistic_fold_path
-from workers.trainers.linear import penalty_of
+from api_schemas import JobCreate
+from api_schemas.kinds import MODELS
+from api_schemas.sweeps import SweepCreate
+from workers.sweeps.paths import FoldPath, Rows, aggregate, fold_path, logistic_fold_path
+from workers.trainers.linear import solver_settings
+from workers.trainers.penalties import Penalty, penalty_of
 
-Rows = tuple[np.ndarray, np.ndarray]
 
-
-def penalty_settings(spec: JobCreate) -> tuple[str, float]:
-    """The penalty's kind and l1_ratio (1 when it has none)."""
+def base_penalty(spec: JobCreate) -> Penalty:
+    """The spec's one penalty (sweeps are checked to have it); its alpha is the grid's."""
     penalty = penalty_of(spec)
     assert penalty is not None, "sweeps are checked to have a penalty"
-    return penalty.kind, getattr(penalty, "l1_ratio", 1.0)
+    return penalty
 
 
-def solver_settings(spec: JobCreate) -> dict[str, Any]:
-    """Solver settings as scikit-learn's defaults for the model (and the split seed for
-    logistic regression's stochastic solvers, as a job uses it)."""
-    model = spec.model
-    if isinstance(model, LogisticRegressionSpec):
-        return {
-            "fit_intercept": model.fit_intercept,
-            "tol": model.tol or 1e-4,
-            "max_iter": model.max_iter or 100,
-            "seed": spec.split.seed,
-        }
-    assert isinstance(model, LinearRegressionSpec)
-    return {
-        "fit_intercept": model.fit_intercept,
-        "tol": model.tol or 1e-4,
-        "max_iter": model.max_iter or 1000,
-    }
+def sweep_penalties(sweep: SweepCreate) -> list[Penalty]:
+    """The penalty of each path: the base's, or one per l1_ratio of the grid."""
+    penalty = base_penalty(sweep.base)
+    if sweep.l1_ratios is None:
+        return [penalty]
+    return [penalty.with_value("l1_ratio", ratio) for ratio in sweep.l1_ratios]
 
 
 def classifies(spec: JobCreate) -> bool:
-    return isinstance(spec.model, LogisticRegressionSpec)
+    return MODELS[spec.model.kind].task == "classification"
 
 
 def spec_fold_path(
-    spec: JobCreate, train: Rows, test: Rows, alphas: np.ndarray, l1_ratio: float
+    spec: JobCreate, penalty: Penalty, train: Rows, test: Rows, alphas: np.ndarray
 ) -> FoldPath:
-    """The path of ``spec``'s penalty on ``train`` (X, y), scored on ``test``: MSE for
-    linear regression (as LassoCV), accuracy for logistic (LogisticRegressionCV itself)."""
-    penalty, _ = penalty_settings(spec)
+    """The path of ``penalty`` for ``spec``'s model on ``train`` (X, y), scored on ``test``:
+    MSE for linear regression (as LassoCV), accuracy for logistic (LogisticRegressionCV
+    itself)."""
+    settings = solver_settings(spec)
     if classifies(spec):
-        return logistic_fold_path(
-            penalty, train, test, alphas, l1_ratio=l1_ratio, **solver_settings(spec)
-        )
-    return fold_path(penalty, train, test, alphas, l1_ratio=l1_ratio, **solver_settings(spec))
+        return logistic_fold_path(penalty, train, test, alphas, settings)
+    return fold_path(penalty, train, test, alphas, settings)
 
 
 def inner_cv_alpha(
@@ -66,9 +53,9 @@ def inner_cv_alpha(
     X, y = rows
     kind = StratifiedKFold if classifies(spec) else KFold
     splitter = kind(folds, shuffle=True, random_state=seed)
-    _, l1_ratio = penalty_settings(spec)
+    penalty = base_penalty(spec)
     paths = [
-        spec_fold_path(spec, (X[tr], y[tr]), (X[te], y[te]), alphas, l1_ratio)
+        spec_fold_path(spec, penalty, (X[tr], y[tr]), (X[te], y[te]), alphas)
         for tr, te in splitter.split(X, y)
     ]
     return aggregate(paths, higher_is_better=classifies(spec)).best

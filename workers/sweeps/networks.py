@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from api_schemas import STRENGTH_KINDS, Dropout, JobCreate, Regularizer, TrainingSpec
+from api_schemas import REGULARIZERS, JobCreate, Regularizer, TrainingSpec
 from api_schemas.sweeps import SweepCreate
 from workers.data.splits import SplitData, validation_split
 from workers.jobs.network import EpochRows
@@ -28,13 +28,12 @@ class FoldScores:
 
 
 def with_value(base: JobCreate, parameter: str, value: float) -> JobCreate:
-    """``base`` with its dropout rate, or its one strength regularizer's alpha, set."""
+    """``base`` with ``parameter`` set wherever a sweep may vary it (the registry's
+    ``sweeps``): its dropout rate, or its one strength regularizer's alpha."""
 
     def set_value(regularizer: Regularizer) -> Regularizer:
-        if parameter == "rate" and isinstance(regularizer, Dropout):
-            return regularizer.model_copy(update={"rate": value})
-        if parameter == "alpha" and regularizer.kind in STRENGTH_KINDS:
-            return regularizer.model_copy(update={"alpha": value})
+        if parameter in REGULARIZERS[regularizer.kind].sweeps:
+            return regularizer.model_copy(update={parameter: value})
         return regularizer
 
     regularizers = [set_value(r) for r in base.regularizers]

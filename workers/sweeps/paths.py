@@ -1,11 +1,11 @@
 """Cross-validated regularization paths, one fold at a time.
 
 A fold computes the whole path at once (warm starts along decreasing alpha with
-scikit-learn's ``enet_path``; one SVD for every Ridge alpha), so a sweep is one task
-per fold, not one per value. ``aggregate`` turns the folds into the CV curve, the
-best alpha (lowest mean held-out MSE, as LassoCV / ElasticNetCV / RidgeCV choose) and
-the one-standard-error choice (the strongest alpha whose mean MSE is within one
-standard error of the best).
+scikit-learn's ``enet_path``, one SVD for every Ridge alpha: each penalty's
+``regression_path``), so a sweep is one task per fold, not one per value. ``aggregate``
+turns the folds into the CV curve, the best alpha (lowest mean held-out MSE, as LassoCV /
+ElasticNetCV / RidgeCV choose) and the one-standard-error choice (the strongest alpha
+whose mean MSE is within one standard error of the best).
 """
 
 from __future__ import annotations
@@ -14,7 +14,13 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, enet_path
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+
+from workers.trainers.penalties import Penalty, SolverSettings
+
+Rows = tuple[np.ndarray, np.ndarray]
+#: scikit-learn's defaults for Lasso, Ridge and ElasticNet.
+DEFAULT_SETTINGS = SolverSettings()
 
 
 @dataclass(frozen=True)
@@ -57,29 +63,17 @@ def _centre(
 
 
 def fold_path(
-    penalty: str,
-    train: tuple[np.ndarray, np.ndarray],
-    test: tuple[np.ndarray, np.ndarray],
+    penalty: Penalty,
+    train: Rows,
+    test: Rows,
     alphas: np.ndarray,
-    *,
-    l1_ratio: float = 1.0,
-    fit_intercept: bool = True,
-    tol: float = 1e-4,
-    max_iter: int = 1000,
+    settings: SolverSettings = DEFAULT_SETTINGS,
 ) -> FoldPath:
-    """The path on one fold's training rows (X, y), scored on its held-out rows."""
+    """Least squares' path with ``penalty`` on one fold's training rows (X, y), scored
+    (MSE) on its held-out rows."""
     (X_train, y_train), (X_test, y_test) = train, test
     alphas = descending(alphas)
-    coefs, intercepts = path_coefficients(
-        penalty,
-        X_train,
-        y_train,
-        alphas,
-        l1_ratio=l1_ratio,
-        fit_intercept=fit_intercept,
-        tol=tol,
-        max_iter=max_iter,
-    )
+    coefs, intercepts = path_coefficients(penalty, X_train, y_train, alphas, settings)
     test_pred = X_test @ coefs + intercepts
     train_pred = X_train @ coefs + intercepts
     return FoldPath(
@@ -91,45 +85,26 @@ def fold_path(
 
 
 def logistic_fits(
-    penalty: str,
-    X: np.ndarray,
-    y: np.ndarray,
-    alphas: np.ndarray,
-    *,
-    l1_ratio: float,
-    fit_intercept: bool,
-    tol: float,
-    max_iter: int,
-    seed: int,
+    penalty: Penalty, X: np.ndarray, y: np.ndarray, alphas: np.ndarray, settings: SolverSettings
 ) -> list[LogisticRegression]:
     """LogisticRegression at C = 1/alpha for each alpha, with the solver the folds used."""
-    ratio = {"l1": 1.0, "l2": 0.0}.get(penalty, l1_ratio)
-    solver = logistic_solver(penalty, len(np.unique(y)))
+    solver = penalty.solver(len(np.unique(y)), path=True)
     return [
         LogisticRegression(
             C=1 / alpha,
-            l1_ratio=ratio,
+            l1_ratio=penalty.l1_ratio,
             solver=solver,
-            fit_intercept=fit_intercept,
-            tol=tol,
-            max_iter=max_iter,
-            random_state=seed,
+            fit_intercept=settings.fit_intercept,
+            tol=settings.tol,
+            max_iter=settings.max_iter,
+            random_state=settings.seed,
         ).fit(X, y)
         for alpha in alphas
     ]
 
 
 def logistic_fold_path(
-    penalty: str,
-    train: tuple[np.ndarray, np.ndarray],
-    test: tuple[np.ndarray, np.ndarray],
-    alphas: np.ndarray,
-    *,
-    l1_ratio: float,
-    fit_intercept: bool,
-    tol: float,
-    max_iter: int,
-    seed: int,
+    penalty: Penalty, train: Rows, test: Rows, alphas: np.ndarray, settings: SolverSettings
 ) -> FoldPath:
     """Accuracy along the path on one fold: LogisticRegressionCV itself, given this fold
     alone, so the scores are exactly its (liblinear stops at max_iter, and how it gets
@@ -138,18 +113,17 @@ def logistic_fold_path(
     X, y = np.vstack([X_train, X_test]), np.concatenate([y_train, y_test])
     rows = (np.arange(len(y_train)), np.arange(len(y_train), len(y)))
     alphas = descending(alphas)
-    ratio = {"l1": 1.0, "l2": 0.0}.get(penalty, l1_ratio)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence notes; the job's fit reports them
         fitted = LogisticRegressionCV(
             Cs=list(1 / alphas),  # ascending C: the order of descending alpha
             cv=[rows],
-            l1_ratios=[ratio],
-            solver=logistic_solver(penalty, len(np.unique(y))),
-            fit_intercept=fit_intercept,
-            tol=tol,
-            max_iter=max_iter,
-            random_state=seed,
+            l1_ratios=[penalty.l1_ratio],
+            solver=penalty.solver(len(np.unique(y)), path=True),
+            fit_intercept=settings.fit_intercept,
+            tol=settings.tol,
+            max_iter=settings.max_iter,
+            random_state=settings.seed,
             scoring="accuracy",
             refit=False,
             use_legacy_attributes=True,
@@ -162,7 +136,7 @@ def logistic_fold_path(
     paths = np.stack(blocks)  # classes x Cs x (features [+ intercept])
     n_features = X.shape[1]
     coefs = paths[:, :, :n_features]
-    intercepts = paths[:, :, n_features] if fit_intercept else np.zeros(paths.shape[:2])
+    intercepts = paths[:, :, n_features] if settings.fit_intercept else np.zeros(paths.shape[:2])
     logits = np.einsum("nf,kcf->nck", X_train, coefs) + intercepts.T[None, :, :]
     if len(classes) == 2:
         predicted = classes[(logits[:, :, 0] > 0).astype(int)]
@@ -176,44 +150,17 @@ def logistic_fold_path(
     )
 
 
-def logistic_solver(penalty: str, n_classes: int) -> str:
-    """liblinear for binary l1 and l2 (exact, and fast on small problems); for more
-    classes lbfgs for l2 and saga for the penalties only it supports."""
-    if penalty in {"l1", "l2"} and n_classes == 2:
-        return "liblinear"
-    return "lbfgs" if penalty == "l2" else "saga"
-
-
 def path_coefficients(
-    penalty: str,
+    penalty: Penalty,
     X: np.ndarray,
     y: np.ndarray,
     alphas: np.ndarray,
-    *,
-    l1_ratio: float = 1.0,
-    fit_intercept: bool = True,
-    tol: float = 1e-4,
-    max_iter: int = 1000,
+    settings: SolverSettings = DEFAULT_SETTINGS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients (features x alphas) and intercepts along the (descending) path."""
-    Xc, yc, x_mean, y_mean = _centre(X, y, fit_intercept)
-    if penalty == "l2":
-        coefs = _ridge_path(Xc, yc, alphas)
-    else:
-        ratio = 1.0 if penalty == "l1" else l1_ratio
-        _, coefs, _ = enet_path(
-            Xc, yc, l1_ratio=ratio, alphas=alphas, tol=tol, max_iter=max_iter, precompute="auto"
-        )
+    Xc, yc, x_mean, y_mean = _centre(X, y, settings.fit_intercept)
+    coefs = penalty.regression_path(Xc, yc, alphas, settings)
     return coefs, y_mean - x_mean @ coefs
-
-
-def _ridge_path(X: np.ndarray, y: np.ndarray, alphas: np.ndarray) -> np.ndarray:
-    """Ridge coefficients for every alpha from one SVD: V diag(s / (s^2 + alpha)) U^T y."""
-    u, s, vt = np.linalg.svd(X, full_matrices=False)
-    uty = u.T @ y
-    factors = s[:, None] / (s[:, None] ** 2 + alphas[None, :])
-    coefs: np.ndarray = vt.T @ (factors * uty[:, None])
-    return coefs
 
 
 def aggregate(folds: list[FoldPath], higher_is_better: bool = False) -> CVCurve:

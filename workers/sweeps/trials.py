@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from api_schemas import NETWORK_KINDS
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from workers.data.splits import SplitData
 from workers.runtime.checkpoints import Progress, StepCallback
 from workers.sweeps.comparisons import comparison_steps, run_comparison_fold
+from workers.sweeps.estimators import estimator_steps, run_estimator_fold
 from workers.sweeps.folds import DataSources, SweepData
-from workers.sweeps.linear_paths import (
-    classifies,
-    penalty_settings,
-    solver_settings,
-    spec_fold_path,
-)
+from workers.sweeps.linear_paths import classifies, spec_fold_path, sweep_penalties
 from workers.sweeps.networks import network_steps, run_network_fold
 from workers.sweeps.paths import (
     descending,
@@ -30,6 +27,8 @@ from workers.sweeps.results import (
     RatioPath,
     TrialResult,
 )
+from workers.trainers.linear import solver_settings
+from workers.trainers.penalties import Penalty
 
 
 def run_trial(
@@ -52,10 +51,13 @@ def run_trial(
         if isinstance(spec, ComparisonCreate):
             progress = Progress(callbacks, comparison_steps(spec))
             result = run_comparison_fold(spec, data, split, progress)
-        elif not spec.computes_path:
+        elif spec.base.model.kind in NETWORK_KINDS:
             values = len(spec.grid[spec.parameter].points())
             progress = Progress(callbacks, network_steps(spec.base, values))
             result = run_network_fold(spec, data, split, progress)
+        elif not spec.computes_path:
+            progress = Progress(callbacks, estimator_steps(spec))
+            result = run_estimator_fold(spec, data, split, progress)
         else:
             progress = Progress(callbacks, len(spec.l1_ratios or [None]) + 1)
             result = run_path_fold(spec, split, progress)
@@ -70,19 +72,17 @@ def run_path_fold(
     l1_ratio grid, a path for each ratio."""
     assert split.X_test is not None and split.y_test is not None
     train, test = (split.X_train, split.y_train), (split.X_test, split.y_test)
-    _, l1_ratio = penalty_settings(sweep.base)
     alphas = np.asarray(sweep.grid["alpha"].points())
 
-    def one_path(ratio: float) -> PathFoldResult:
-        path = spec_fold_path(sweep.base, train, test, alphas, ratio)
-        progress.done(f"path at l1_ratio={ratio:g}", "path")
+    def one_path(penalty: Penalty) -> PathFoldResult:
+        path = spec_fold_path(sweep.base, penalty, train, test, alphas)
+        progress.done(f"path at l1_ratio={penalty.l1_ratio:g}", "path")
         return PathFoldResult.of(path)
 
+    penalties = sweep_penalties(sweep)
     if sweep.l1_ratios is None:
-        return one_path(l1_ratio)
-    return L1RatioPathsResult(
-        l1_ratios=sweep.l1_ratios, paths=[one_path(r) for r in sweep.l1_ratios]
-    )
+        return one_path(penalties[0])
+    return L1RatioPathsResult(l1_ratios=sweep.l1_ratios, paths=[one_path(p) for p in penalties])
 
 
 def run_full_paths(sweep: SweepCreate, data: SweepData, progress: Progress) -> FullPathResult:
@@ -90,15 +90,14 @@ def run_full_paths(sweep: SweepCreate, data: SweepData, progress: Progress) -> F
     the chosen ratio's): a task of its own, so it runs beside the folds."""
     every = data.every_row()
     X, y = every.X_train, every.y_train
-    penalty, l1_ratio = penalty_settings(sweep.base)
+    settings = solver_settings(sweep.base)
     alphas = descending(np.asarray(sweep.grid["alpha"].points()))
     names = every.feature_names
     paths = []
-    for ratio in sweep.l1_ratios or [l1_ratio]:
+    for penalty in sweep_penalties(sweep):
+        ratio = penalty.l1_ratio
         if classifies(sweep.base):
-            models = logistic_fits(
-                penalty, X, y, alphas, l1_ratio=ratio, **solver_settings(sweep.base)
-            )
+            models = logistic_fits(penalty, X, y, alphas, settings)
             coefs = np.column_stack([m.coef_.ravel() for m in models])  # classes x features
             # One intercept per alpha, or (multiclass) a list per alpha, one per class.
             intercepts = np.array(
@@ -108,9 +107,7 @@ def run_full_paths(sweep: SweepCreate, data: SweepData, progress: Progress) -> F
                 labels = data.target_names or [str(c) for c in models[0].classes_]
                 names = [f"{label}:{name}" for label in labels for name in every.feature_names]
         else:
-            coefs, intercepts = path_coefficients(
-                penalty, X, y, alphas, l1_ratio=ratio, **solver_settings(sweep.base)
-            )
+            coefs, intercepts = path_coefficients(penalty, X, y, alphas, settings)
         paths.append(
             RatioPath(l1_ratio=ratio, coef=coefs.T.tolist(), intercept=intercepts.tolist())
         )

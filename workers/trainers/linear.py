@@ -1,42 +1,36 @@
-"""Linear and logistic regression with l1 / l2 / elastic_net, as scikit-learn fits them.
-
-The spec maps onto scikit-learn's own estimators, so the same numbers give the
-same fit as Lasso, Ridge, ElasticNet, LinearRegression and LogisticRegression:
+"""scikit-learn's models with a regularization strength: the estimator each model kind's
+spec builds, with the same numbers as scikit-learn's own estimators.
 
 - linear_regression: none → LinearRegression, l1 → Lasso(alpha), l2 → Ridge(alpha),
   elastic_net → ElasticNet(alpha, l1_ratio).
 - logistic_regression: C = 1 / alpha and l1_ratio 1 (l1), 0 (l2) or as given;
   no penalty is C = inf. The split seed also seeds stochastic solvers.
+- poisson_regression: PoissonRegressor(alpha) with l2, alpha 0 without a penalty.
+
+Engine torch builds the PyTorch estimators of the same objectives. A new model kind is a
+case of ``build_estimator`` (and of ``solver_settings`` when its sweep computes paths).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, assert_never
 
+import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, LogisticRegression, Ridge
+from sklearn.linear_model import LinearRegression, LogisticRegression, PoissonRegressor
 
 from api_schemas import (
-    L1,
-    L2,
+    CNNSpec,
     JobCreate,
     LinearRegressionSpec,
     LogisticRegressionSpec,
+    MLPSpec,
+    PoissonRegressionSpec,
 )
-from api_schemas import (
-    ElasticNet as ElasticNetSpec,
-)
-
-Penalty = L1 | L2 | ElasticNetSpec
-
-
-def penalty_of(spec: JobCreate) -> Penalty | None:
-    """The job's weight penalty; validation allows at most one."""
-    for regularizer in spec.regularizers:
-        if isinstance(regularizer, L1 | L2 | ElasticNetSpec):
-            return regularizer
-    return None
+from api_schemas.kinds import MODELS, UNPENALIZED_SOLVERS, first_solver
+from workers.data.splits import DataError
+from workers.trainers.penalties import L2Penalty, Penalty, SolverSettings
 
 
 def _optional(**params: Any) -> dict[str, Any]:
@@ -45,45 +39,22 @@ def _optional(**params: Any) -> dict[str, Any]:
 
 def build_linear_regression(model: LinearRegressionSpec, penalty: Penalty | None) -> BaseEstimator:
     common = {"fit_intercept": model.fit_intercept}
-    tuning = _optional(max_iter=model.max_iter, tol=model.tol)
-    match penalty:
-        case None:
-            return LinearRegression(**common)
-        case L1(alpha=alpha):
-            return Lasso(alpha=alpha, **common, **tuning)
-        case L2(alpha=alpha):
-            return Ridge(alpha=alpha, **common, **tuning)
-        case ElasticNetSpec(alpha=alpha, l1_ratio=l1_ratio):
-            return ElasticNet(alpha=alpha, l1_ratio=l1_ratio, **common, **tuning)
-    raise AssertionError(f"unhandled penalty {penalty!r}")
-
-
-def default_solver(penalty: Penalty | None, n_classes: int) -> str:
-    match penalty:
-        case None | L2():
-            return "lbfgs"
-        case L1() if n_classes == 2:
-            return "liblinear"
-        case _:
-            return "saga"
+    if penalty is None:
+        return LinearRegression(**common)
+    return penalty.linear_regression(**common, **_optional(max_iter=model.max_iter, tol=model.tol))
 
 
 def build_logistic_regression(
     model: LogisticRegressionSpec, penalty: Penalty | None, n_classes: int, seed: int
 ) -> BaseEstimator:
-    match penalty:
-        case None:
-            C, l1_ratio = math.inf, 0.0
-        case L1(alpha=alpha):
-            C, l1_ratio = 1.0 / alpha, 1.0
-        case L2(alpha=alpha):
-            C, l1_ratio = 1.0 / alpha, 0.0
-        case ElasticNetSpec(alpha=alpha, l1_ratio=ratio):
-            C, l1_ratio = 1.0 / alpha, ratio
+    if penalty is None:
+        strength = {"C": math.inf, "l1_ratio": 0.0}
+        solver = first_solver(UNPENALIZED_SOLVERS, n_classes)
+    else:
+        strength, solver = penalty.logistic_params(), penalty.solver(n_classes)
     return LogisticRegression(
-        C=C,
-        l1_ratio=l1_ratio,
-        solver=model.solver or default_solver(penalty, n_classes),
+        **strength,
+        solver=model.solver or solver,
         fit_intercept=model.fit_intercept,
         max_iter=model.max_iter or 100,
         tol=model.tol or 1e-4,
@@ -91,20 +62,58 @@ def build_logistic_regression(
     )
 
 
+def build_poisson_regression(
+    model: PoissonRegressionSpec, penalty: Penalty | None
+) -> BaseEstimator:
+    if penalty is not None and not isinstance(penalty, L2Penalty):
+        raise ValueError(f"poisson_regression takes l2 only, not {penalty.kind}")
+    alpha = 0.0 if penalty is None else penalty.alpha
+    tuning = _optional(max_iter=model.max_iter, tol=model.tol)
+    return PoissonRegressor(alpha=alpha, fit_intercept=model.fit_intercept, **tuning)
+
+
 def build_estimator(spec: JobCreate, penalty: Penalty | None, n_classes: int) -> Any:
+    """The unfitted estimator of ``spec``'s model with ``penalty`` (None: the baseline)."""
+    device = spec.training.device if spec.training else "auto"
     match spec.model:
         case LinearRegressionSpec(engine="torch") as model:
             from workers.trainers.torch_linear import TorchLinearRegression
 
-            device = spec.training.device if spec.training else "auto"
             return TorchLinearRegression(model, penalty, device)
         case LinearRegressionSpec() as model:
             return build_linear_regression(model, penalty)
         case LogisticRegressionSpec(engine="torch") as model:
             from workers.trainers.torch_logistic import TorchLogisticRegression
 
-            device = spec.training.device if spec.training else "auto"
             return TorchLogisticRegression(model, penalty, device)
         case LogisticRegressionSpec() as model:
             return build_logistic_regression(model, penalty, n_classes, spec.split.seed)
-    raise AssertionError(f"unhandled model {spec.model!r}")
+        case PoissonRegressionSpec() as model:
+            return build_poisson_regression(model, penalty)
+        case MLPSpec() | CNNSpec():
+            raise ValueError(f"a {spec.model.kind} is trained by NetworkTrainer")
+        case _:
+            assert_never(spec.model)
+
+
+def solver_settings(spec: JobCreate) -> SolverSettings:
+    """A path model's solver settings as a job fits it: the spec's, else scikit-learn's
+    defaults for its estimator (and the split seed for stochastic solvers)."""
+    match spec.model:
+        case LinearRegressionSpec() as model:
+            return SolverSettings(model.fit_intercept, model.tol or 1e-4, model.max_iter or 1000)
+        case LogisticRegressionSpec() as model:
+            return SolverSettings(
+                model.fit_intercept, model.tol or 1e-4, model.max_iter or 100, spec.split.seed
+            )
+        case PoissonRegressionSpec() | MLPSpec() | CNNSpec():
+            raise ValueError(f"a {spec.model.kind} sweep computes no path")
+        case _:
+            assert_never(spec.model)
+
+
+def check_target(spec: JobCreate, y: np.ndarray) -> None:
+    """Refuse a target the model cannot fit (a negative count)."""
+    kind = spec.model.kind
+    if MODELS[kind].nonnegative_target and len(y) and float(np.min(y)) < 0:
+        raise DataError(f"{kind} needs a target that is never negative; its least is {np.min(y)}")

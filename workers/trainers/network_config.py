@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import assert_never
 
 from api_schemas import (
-    L1,
-    L2,
+    BatchNorm,
     CNNSpec,
     DataAugmentation,
     Dropout,
     EarlyStopping,
-    ElasticNet,
     JobCreate,
     MLPSpec,
+    PenaltySpec,
     TrainingSpec,
     WeightDecay,
 )
+from workers.trainers.penalties import Penalty, as_penalty
 
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """A job's network, regularizers and loop settings, resolved."""
+    """A job's network, regularizers and loop settings, resolved: where each regularizer
+    kind goes in the network or the loop."""
 
     model: MLPSpec | CNNSpec
     training: TrainingSpec
-    penalty: L1 | L2 | ElasticNet | None = None
+    penalty: Penalty | None = None
     dropout: float = 0.0
     batch_norm: bool = False
     weight_decay: WeightDecay | None = None
@@ -36,19 +37,24 @@ class NetworkConfig:
     @classmethod
     def from_spec(cls, spec: JobCreate, *, regularized: bool = True) -> NetworkConfig:
         assert isinstance(spec.model, MLPSpec | CNNSpec)
-        training = spec.training or TrainingSpec()
+        config = cls(spec.model, spec.training or TrainingSpec())
         if not regularized:
-            return cls(spec.model, training)
-        found: dict[str, Any] = {r.kind: r for r in spec.regularizers}
-        penalty = next((r for r in spec.regularizers if isinstance(r, L1 | L2 | ElasticNet)), None)
-        dropout = found.get("dropout")
-        return cls(
-            model=spec.model,
-            training=training,
-            penalty=penalty,
-            dropout=dropout.rate if isinstance(dropout, Dropout) else 0.0,
-            batch_norm="batch_norm" in found,
-            weight_decay=found.get("weight_decay"),
-            early_stopping=found.get("early_stopping"),
-            augmentation=found.get("data_augmentation"),
-        )
+            return config
+        for regularizer in spec.regularizers:
+            if isinstance(regularizer, PenaltySpec):
+                config = replace(config, penalty=as_penalty(regularizer))
+                continue
+            match regularizer:
+                case Dropout(rate=rate):
+                    config = replace(config, dropout=rate)
+                case BatchNorm():
+                    config = replace(config, batch_norm=True)
+                case WeightDecay():
+                    config = replace(config, weight_decay=regularizer)
+                case EarlyStopping():
+                    config = replace(config, early_stopping=regularizer)
+                case DataAugmentation():
+                    config = replace(config, augmentation=regularizer)
+                case _:
+                    assert_never(regularizer)
+        return config

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from api_schemas import L1, L2, CNNSpec, ElasticNet, TaskType
+from api_schemas import CNNSpec, TaskType
 from workers.trainers.augmentation import augment_images, augment_table
 from workers.trainers.epoch_callbacks import EarlyStoppingCallback, EpochCallback
 from workers.trainers.network_config import NetworkConfig
@@ -164,15 +164,7 @@ class NetworkTrainer:
         cfg = self.config
         total: torch.Tensor | float = 0.0
         if cfg.penalty is not None:
-            l1 = sum(w.abs().sum() for w in weights)
-            l2 = sum(w.pow(2).sum() for w in weights)
-            match cfg.penalty:
-                case L1(alpha=alpha):
-                    total = alpha * l1
-                case L2(alpha=alpha):
-                    total = alpha * l2
-                case ElasticNet(alpha=alpha, l1_ratio=ratio):
-                    total = alpha * (ratio * l1 + (1 - ratio) / 2 * l2)
+            total = cfg.penalty.network_term(weights)
         decay = cfg.weight_decay
         if decay is not None and not decay.decoupled:
             total = total + decay.alpha / 2 * sum(w.pow(2).sum() for w in weights)

@@ -15,12 +15,13 @@ Everything runs in float64.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, assert_never
 
 import numpy as np
 import torch
 
-from api_schemas import L1, L2, ElasticNet, LinearRegressionSpec
+from api_schemas import LinearRegressionSpec
+from workers.trainers.penalties import ElasticNetPenalty, L1Penalty, L2Penalty
 from workers.trainers.torch_device import resolve_device
 from workers.trainers.torch_estimator import TorchEstimator
 
@@ -50,16 +51,16 @@ class TorchLinearRegression(TorchEstimator[LinearRegressionSpec]):
             case None:
                 w = torch.linalg.lstsq(Xc, yc.unsqueeze(1)).solution.squeeze(1)
                 self.n_iter_ = 1
-            case L2(alpha=alpha):
+            case L2Penalty(alpha=alpha):
                 gram = Xc.T @ Xc + alpha * torch.eye(
                     Xc.shape[1], dtype=torch.float64, device=self.device_
                 )
                 w = torch.linalg.solve(gram, Xc.T @ yc)
                 self.n_iter_ = 1
-            case L1(alpha=alpha):
-                w = self._fista(Xc, yc, alpha, 1.0)
-            case ElasticNet(alpha=alpha, l1_ratio=ratio):
-                w = self._fista(Xc, yc, alpha, ratio)
+            case L1Penalty(alpha=alpha) | ElasticNetPenalty(alpha=alpha):
+                w = self._fista(Xc, yc, alpha, self.penalty.l1_ratio)
+            case _:
+                assert_never(self.penalty)
         self.coef_ = w.cpu().numpy()
         self.intercept_ = float((y_mean - x_mean @ w).cpu())
         return self

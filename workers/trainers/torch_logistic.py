@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from api_schemas import L1, L2, ElasticNet, LogisticRegressionSpec
+from api_schemas import LogisticRegressionSpec
 from workers.trainers.torch_device import resolve_device
 from workers.trainers.torch_estimator import TorchEstimator
 
@@ -30,16 +30,10 @@ class TorchLogisticRegression(TorchEstimator[LogisticRegressionSpec]):
 
     def _strengths(self, n: int) -> tuple[float, float]:
         """(l1 weight, l2 weight) of the penalty, per row."""
-        match self.penalty:
-            case None:
-                return 0.0, 0.0
-            case L1(alpha=alpha):
-                return alpha / n, 0.0
-            case L2(alpha=alpha):
-                return 0.0, alpha / n
-            case ElasticNet(alpha=alpha, l1_ratio=ratio):
-                return alpha * ratio / n, alpha * (1 - ratio) / n
-        raise AssertionError(self.penalty)
+        if self.penalty is None:
+            return 0.0, 0.0
+        alpha, ratio = self.penalty.alpha, self.penalty.l1_ratio
+        return alpha * ratio / n, alpha * (1 - ratio) / n
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> TorchLogisticRegression:
         self.device_ = resolve_device(self.device)
