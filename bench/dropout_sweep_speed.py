@@ -21,7 +21,7 @@ import numpy as np
 from api_schemas.sweeps import SWEEP_SPEC
 from bench.services import production_settings, time_sweep, wait_until_warm
 from tests.processes import deployment
-from workers.runtime.checkpoints import StepCallbacks
+from workers.progress import StepCallbacks
 from workers.sweeps.folds import DataSources
 from workers.sweeps.paths import aggregate
 from workers.sweeps.results import ValueFoldResult, of_kind

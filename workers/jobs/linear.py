@@ -15,7 +15,7 @@ from workers.data.splits import SplitData
 from workers.figures.fits import linear_figures
 from workers.files import TrainingOutput
 from workers.jobs.metrics import fit_and_report
-from workers.runtime.checkpoints import Progress
+from workers.progress import Progress
 from workers.trainers.linear import build_estimator, check_target
 from workers.trainers.penalties import penalty_of
 

@@ -23,7 +23,7 @@ from workers.figures.networks import Run, network_figures
 from workers.figures.style import BASELINE, REGULARIZED
 from workers.files import JSON, SAFETENSORS, ArtifactFile, TrainingOutput
 from workers.jobs.metrics import classification_metrics, regression_metrics
-from workers.runtime.checkpoints import Progress
+from workers.progress import Progress
 from workers.trainers.network_config import NetworkConfig
 from workers.trainers.network_io import save_network
 from workers.trainers.network_trainer import NetworkTrainer

@@ -16,7 +16,7 @@ from workers.data.uploads import UploadedTable
 from workers.files import TrainingOutput
 from workers.jobs.linear import linear_steps, train_linear
 from workers.jobs.network import network_steps, train_network
-from workers.runtime.checkpoints import Progress, StepCallback
+from workers.progress import Progress, StepCallback
 
 
 def train(

@@ -1,62 +1,14 @@
-"""Step callbacks: what the runtime does after each finished step of a job.
-
-A job (``workers.jobs``) and a sweep's trial (``workers.sweeps.trials``) call
-``Progress.done`` after every finished step: a stage of a linear fit, an epoch of a
-network. The runtime's callbacks persist it (history row, progress, heartbeat) and stop
-the job on cancel, hand-back or time limit. The network loop's own callbacks (early
-stopping) are ``workers.trainers.epoch_callbacks``: they act on the model, not the job.
+"""The runtime's step callbacks: after each finished step of a job (``workers.progress``)
+they persist it (history row, progress, heartbeat) and stop the job on cancel, hand-back
+or time limit, by raising StopTrainingError.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from service.jobs.attempts import AttemptStore, HistoryEntry
-
-
-class StopTrainingError(Exception):
-    """Raised from a callback: ``reason`` is cancel, handback, time_limit or lost."""
-
-    def __init__(self, reason: str, message: str = "") -> None:
-        super().__init__(message or reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Step:
-    index: int  # 1-based: steps finished so far in this attempt
-    total: int | None
-    name: str
-    kind: str = "stage"
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-class StepCallback:
-    def on_step_end(self, step: Step) -> None:
-        """Called after each finished step; may raise StopTrainingError."""
-
-
-class StepCallbacks(StepCallback):
-    def __init__(self, callbacks: Sequence[StepCallback] = ()) -> None:
-        self.callbacks = list(callbacks)
-
-    def on_step_end(self, step: Step) -> None:
-        for callback in self.callbacks:
-            callback.on_step_end(step)
-
-
-class Progress:
-    """Numbers a job's finished steps and hands each to the callbacks."""
-
-    def __init__(self, callbacks: StepCallback, total: int | None) -> None:
-        self.callbacks, self.total, self.steps = callbacks, total, 0
-
-    def done(self, name: str, kind: str = "stage", **data: Any) -> None:
-        self.steps += 1
-        self.callbacks.on_step_end(Step(self.steps, self.total, name, kind, data))
+from workers.progress import Step, StepCallback, StopTrainingError
 
 
 class StoreCheckpoint(StepCallback):

@@ -28,12 +28,8 @@ from workers.data.splits import DataError
 from workers.data.uploads import UploadedTable
 from workers.files import TrainingOutput, store_files
 from workers.jobs.train import train
-from workers.runtime.checkpoints import (
-    StepCallbacks,
-    StopTrainingError,
-    StoreCheckpoint,
-    TimeLimit,
-)
+from workers.progress import StepCallbacks, StopTrainingError
+from workers.runtime.checkpoints import StoreCheckpoint, TimeLimit
 from workers.runtime.failures import INTERNAL_ERROR, failure_code, failure_message
 from workers.runtime.heartbeat import Heartbeat
 from workers.sweeps.aggregation import finish_sweep

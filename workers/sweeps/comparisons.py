@@ -15,7 +15,7 @@ from workers.data.splits import SplitData
 from workers.figures.comparisons import render_comparison
 from workers.files import store_files
 from workers.jobs.metrics import fit_and_report
-from workers.runtime.checkpoints import Progress
+from workers.progress import Progress
 from workers.sweeps.folds import SweepData
 from workers.sweeps.linear_paths import inner_cv_alpha
 from workers.sweeps.networks import fit_and_score, network_steps, with_value

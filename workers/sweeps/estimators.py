@@ -12,7 +12,7 @@ import numpy as np
 
 from api_schemas.sweeps import SweepCreate
 from workers.data.splits import SplitData
-from workers.runtime.checkpoints import Progress
+from workers.progress import Progress
 from workers.sweeps.folds import SweepData
 from workers.sweeps.linear_paths import base_penalty
 from workers.sweeps.results import ValueFoldResult

@@ -14,7 +14,7 @@ from api_schemas import REGULARIZERS, JobCreate, Regularizer, TrainingSpec
 from api_schemas.sweeps import SweepCreate
 from workers.data.splits import SplitData, validation_split
 from workers.jobs.network import EpochRows
-from workers.runtime.checkpoints import Progress
+from workers.progress import Progress
 from workers.sweeps.folds import SweepData
 from workers.sweeps.results import ValueFoldResult
 from workers.trainers.network_config import NetworkConfig

@@ -9,7 +9,7 @@ from api_schemas import NETWORK_KINDS
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from workers.data.splits import SplitData
-from workers.runtime.checkpoints import Progress, StepCallback
+from workers.progress import Progress, StepCallback
 from workers.sweeps.comparisons import comparison_steps, run_comparison_fold
 from workers.sweeps.estimators import estimator_steps, run_estimator_fold
 from workers.sweeps.folds import DataSources, SweepData

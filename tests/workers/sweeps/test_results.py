@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from api_schemas.sweeps import SWEEP_SPEC
-from workers.runtime.checkpoints import StepCallbacks
+from workers.progress import StepCallbacks
 from workers.sweeps.folds import DataSources
 from workers.sweeps.results import (
     TRIAL_RESULTS,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from api_schemas.sweeps import SWEEP_SPEC
-from workers.runtime.checkpoints import Step, StepCallback, StopTrainingError
+from workers.progress import Step, StepCallback, StopTrainingError
 from workers.sweeps.folds import DataSources
 from workers.sweeps.results import FullPathResult, L1RatioPathsResult, ValueFoldResult
 from workers.sweeps.trials import run_trial
