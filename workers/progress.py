@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+#: Why a job stops between steps: its caller cancelled it, its worker is shutting down
+#: (hand it back), it ran past max_seconds, or another attempt holds it now.
+StopReason = Literal["cancel", "handback", "time_limit", "lost"]
 
 
 class StopTrainingError(Exception):
-    """Raised from a callback: ``reason`` is cancel, handback, time_limit or lost."""
+    """Raised from a step callback to stop the job for ``reason``."""
 
-    def __init__(self, reason: str, message: str = "") -> None:
+    def __init__(self, reason: StopReason, message: str = "") -> None:
         super().__init__(message or reason)
         self.reason = reason
 

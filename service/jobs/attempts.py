@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -56,7 +56,7 @@ class RunningJob:
 
 #: What a checkpoint learns: None (carry on), "cancel", "handback", or "lost"
 #: (the attempt no longer holds the job).
-StopSignal = str | None
+StopSignal = Literal["cancel", "handback", "lost"] | None
 
 
 class AttemptStore:
@@ -116,8 +116,13 @@ class AttemptStore:
                         created_at=utcnow(),
                     )
                 )
-            signal: StopSignal = row[0]
-            return signal
+            match row[0]:
+                case "cancel" | "handback" as request:
+                    return request
+                case None:
+                    return None
+                case other:
+                    raise ValueError(f"job {job_id} has an unknown stop_request {other!r}")
 
     def succeed(
         self, job_id: str, attempt: int, result: dict[str, Any], artifacts: list[StoredArtifact]

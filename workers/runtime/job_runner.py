@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
-from typing import TypeVar
+from typing import TypeVar, assert_never
 
 import pyarrow.parquet as pq
 
@@ -182,7 +182,10 @@ def _stopped(ctx: WorkerContext, job: ClaimedJob, stop: StopTrainingError) -> Ou
             return Outcome.handed_back if won else Outcome.superseded
         case "time_limit":
             return _fail(ctx, job, "time_limit", str(stop))
-    return Outcome.superseded  # "lost"
+        case "lost":
+            return Outcome.superseded
+        case _:
+            assert_never(stop.reason)
 
 
 def _fail(ctx: WorkerContext, job: ClaimedJob, code: str, message: str) -> Outcome:
