@@ -1,4 +1,4 @@
-"""Valid job specs; each test states only what differs."""
+"""Valid job specs, and sweeps run in this process; each test states only what differs."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ import numpy as np
 
 from api_schemas import JobCreate
 from service.api.auth import ANONYMOUS
+from service.config import Settings
 from service.jobs.store import JobStore, NewJob
+from service.sweeps.store import SweepStore
 from service.tables import Job
 from tests.reference import L1_JOB
 from workers.data.datasets import write_idx
+from workers.runtime.job_runner import Outcome, WorkerContext, run_job
 
 
 def job_body(**changes: Any) -> dict[str, Any]:
@@ -46,3 +49,10 @@ def write_fashion_mnist(
         write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
         write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
     return folder
+
+
+def run_trials(settings: Settings, sweep_id: str) -> list[Outcome]:
+    """Run each trial of a sweep or comparison in this process, in order, as a worker
+    would (the last one aggregates)."""
+    ctx = WorkerContext.from_settings(settings)
+    return [run_job(ctx, job.id, "w/1") for job in SweepStore(ctx.attempts.engine).trials(sweep_id)]

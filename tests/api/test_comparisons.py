@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.config import Settings
-from service.sweeps.store import SweepStore
-from workers.runtime.job_runner import Outcome, WorkerContext, run_job
+from tests.factories import run_trials
+from workers.runtime.job_runner import Outcome
 
 COMPARISON: dict[str, Any] = {
     "base": {
@@ -27,19 +27,13 @@ COMPARISON: dict[str, Any] = {
 }
 
 
-def run_folds(settings: Settings, comparison_id: str) -> list[Outcome]:
-    ctx = WorkerContext.from_settings(settings)
-    folds = SweepStore(ctx.attempts.engine).trials(comparison_id)
-    return [run_job(ctx, job.id, "w/1") for job in folds]
-
-
 def test_sparse_data_ranks_l1_or_elastic_net_above_none(
     client: TestClient, settings: Settings
 ) -> None:
     response = client.post("/v1/comparisons", json=COMPARISON)
     assert response.status_code == 202, response.text
     comparison_id = response.json()["id"]
-    assert run_folds(settings, comparison_id) == [Outcome.succeeded] * 5
+    assert run_trials(settings, comparison_id) == [Outcome.succeeded] * 5
     assert client.get(f"/v1/sweeps/{comparison_id}/result").status_code == 404
     read = client.get(f"/v1/comparisons/{comparison_id}").json()
     assert read["result_url"] == f"/v1/comparisons/{comparison_id}/result"
@@ -113,7 +107,7 @@ def test_network_configurations_compared_on_the_same_folds(
     response = client.post("/v1/comparisons", json=body)
     assert response.status_code == 202, response.text
     comparison_id = response.json()["id"]
-    assert run_folds(settings, comparison_id) == [Outcome.succeeded] * 3
+    assert run_trials(settings, comparison_id) == [Outcome.succeeded] * 3
     result = client.get(f"/v1/comparisons/{comparison_id}/result").json()
     assert (result["metric"], result["higher_is_better"], result["baseline"]) == (
         "accuracy",
@@ -166,7 +160,7 @@ def test_tuned_configurations_compete_at_their_nested_cv_best_alpha(
     }
     response = client.post("/v1/comparisons", json=body)
     assert response.status_code == 202, response.text
-    assert run_folds(settings, response.json()["id"]) == [Outcome.succeeded] * 5
+    assert run_trials(settings, response.json()["id"]) == [Outcome.succeeded] * 5
     result = client.get(f"/v1/comparisons/{response.json()['id']}/result").json()
     board = {row["name"]: row for row in result["leaderboard"]}
     assert board["none"]["tuned_alpha"] is None and len(board["lasso"]["tuned_alpha"]) == 5

@@ -19,8 +19,7 @@ from sklearn.metrics import mean_squared_error, r2_score
 from sklearn.model_selection import KFold, train_test_split
 
 from service.config import Settings
-from service.sweeps.store import SweepStore
-from tests.factories import job_body
+from tests.factories import job_body, run_trials
 from workers.runtime.job_runner import Outcome, WorkerContext, run_job
 
 
@@ -142,9 +141,7 @@ def test_an_alpha_sweep_chooses_what_fitting_each_alpha_chooses(
     assert response.status_code == 202, response.text
     sweep_id = response.json()["id"]
     assert client.get(f"/v1/sweeps/{sweep_id}").json()["trials_total"] == 3  # no path trial
-    ctx = WorkerContext.from_settings(settings)
-    trials = SweepStore(ctx.attempts.engine).trials(sweep_id)
-    assert [run_job(ctx, job.id, "w/1") for job in trials] == [Outcome.succeeded] * 3
+    assert run_trials(settings, sweep_id) == [Outcome.succeeded] * 3
     result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
 
     assert (result["parameter"], result["metric"], result["path"]) == ("alpha", "mse", None)
@@ -183,9 +180,7 @@ def test_a_comparison_scores_each_configuration(client: TestClient, settings: Se
     response = client.post("/v1/comparisons", json=body)
     assert response.status_code == 202, response.text
     comparison_id = response.json()["id"]
-    ctx = WorkerContext.from_settings(settings)
-    trials = SweepStore(ctx.attempts.engine).trials(comparison_id)
-    assert [run_job(ctx, job.id, "w/1") for job in trials] == [Outcome.succeeded] * 3
+    assert run_trials(settings, comparison_id) == [Outcome.succeeded] * 3
     result = client.get(f"/v1/comparisons/{comparison_id}/result").json()
     assert {row["name"] for row in result["leaderboard"]} == {"none", "l2"}
     # No path: an inner CV over alpha (tune) is for the models whose sweeps compute paths.

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from service.config import Settings
 from service.main import create_app
 from tests.api.test_comparisons import COMPARISON
-from tests.api.test_sweeps import SWEEP, run_folds
+from tests.api.test_sweeps import SWEEP
+from tests.factories import run_trials
 from workers.runtime.job_runner import Outcome
 
 BODIES: dict[str, dict[str, Any]] = {
@@ -65,7 +66,7 @@ def test_a_finished_one_is_404_under_the_other_kind_and_keeps_its_result(
     client: TestClient, settings: Settings, own: str, other: str
 ) -> None:
     row_id = client.post(f"/v1/{own}", json=BODIES[own]).json()["id"]
-    outcomes = run_folds(settings, row_id)
+    outcomes = run_trials(settings, row_id)
     assert outcomes and set(outcomes) == {Outcome.succeeded}
     result = client.get(f"/v1/{own}/{row_id}/result").json()
     artifact = result["artifacts"][0]

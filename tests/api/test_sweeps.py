@@ -13,7 +13,8 @@ from sklearn.model_selection import KFold
 
 from service.config import Settings
 from service.sweeps.store import SweepStore
-from workers.runtime.job_runner import Outcome, WorkerContext, run_job
+from tests.factories import run_trials
+from workers.runtime.job_runner import Outcome, WorkerContext
 
 SWEEP: dict[str, Any] = {
     "base": {
@@ -26,11 +27,6 @@ SWEEP: dict[str, Any] = {
 }
 
 
-def run_folds(settings: Settings, sweep_id: str) -> list[Outcome]:
-    ctx = WorkerContext.from_settings(settings)
-    return [run_job(ctx, job.id, "w/1") for job in SweepStore(ctx.attempts.engine).trials(sweep_id)]
-
-
 def test_a_lasso_sweep_equals_lasso_cv(client: TestClient, settings: Settings) -> None:
     response = client.post("/v1/sweeps", json=SWEEP)
     assert response.status_code == 202, response.text
@@ -40,7 +36,7 @@ def test_a_lasso_sweep_equals_lasso_cv(client: TestClient, settings: Settings) -
     )  # 5 folds and the path on every row
     assert client.get(f"/v1/sweeps/{sweep_id}/result").status_code == 409
     assert client.get("/v1/jobs").json()["items"] == []  # folds are the sweep's, not listed
-    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 6
+    assert run_trials(settings, sweep_id) == [Outcome.succeeded] * 6
     sweep = client.get(f"/v1/sweeps/{sweep_id}").json()
     assert (sweep["status"], sweep["trials_done"]) == ("succeeded", 6)
     result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
@@ -71,7 +67,7 @@ def test_an_l1_ratio_grid_chooses_what_elastic_net_cv_chooses(
         "grid": {"alpha": {"logspace": [-4, 1, 20]}, "l1_ratio": {"values": [0.2, 0.9, 0.5]}},
     }
     sweep_id = client.post("/v1/sweeps", json=body).json()["id"]
-    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 6
+    assert run_trials(settings, sweep_id) == [Outcome.succeeded] * 6
     result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
 
     X, y = load_diabetes(return_X_y=True)
@@ -130,7 +126,7 @@ def test_cancelling_a_sweep_cancels_its_folds(client: TestClient, settings: Sett
         refused = client.request(method, f"/v1/jobs/{fold.id}/{path}".rstrip("/"))
         assert refused.status_code == 409 and "cancel the sweep" in refused.json()["detail"]
     assert client.post(f"/v1/sweeps/{sweep_id}/cancel").json()["status"] == "cancelled"
-    assert run_folds(settings, sweep_id) == [Outcome.skipped] * 6
+    assert run_trials(settings, sweep_id) == [Outcome.skipped] * 6
     assert client.post(f"/v1/sweeps/{sweep_id}/cancel").status_code == 409
 
 
@@ -184,7 +180,7 @@ def test_an_l1_logistic_sweep_chooses_what_logistic_regression_cv_chooses(
         "cv": {"folds": 3, "seed": 0},
     }
     sweep_id = client.post("/v1/sweeps", json=body).json()["id"]
-    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 4
+    assert run_trials(settings, sweep_id) == [Outcome.succeeded] * 4
     result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
     assert result["metric"] == "accuracy"
     X, y = getattr(datasets, f"load_{dataset}")(return_X_y=True)
@@ -223,7 +219,7 @@ def test_a_dropout_rate_sweep_on_digits(client: TestClient, settings: Settings) 
     response = client.post("/v1/sweeps", json=body)
     assert response.status_code == 202, response.text
     sweep_id = response.json()["id"]
-    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 3
+    assert run_trials(settings, sweep_id) == [Outcome.succeeded] * 3
     result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
     assert (result["parameter"], result["metric"], result["path"]) == ("rate", "accuracy", None)
     assert result["values"] == [0.5, 0.25, 0.0]  # strongest first
@@ -252,7 +248,7 @@ def test_a_weight_decay_sweep_trains_a_network_per_alpha(
     response = client.post("/v1/sweeps", json=body)
     assert response.status_code == 202, response.text
     sweep_id = response.json()["id"]
-    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 3
+    assert run_trials(settings, sweep_id) == [Outcome.succeeded] * 3
     result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
     assert (result["parameter"], result["metric"], result["path"]) == ("alpha", "accuracy", None)
     assert result["values"] == pytest.approx([100, 0.1, 1e-4])
@@ -330,7 +326,7 @@ def test_a_finished_sweep_can_be_deleted_with_its_tasks_and_figures(
     sweep_id = client.post("/v1/sweeps", json=body).json()["id"]
     refused = client.delete(f"/v1/sweeps/{sweep_id}")
     assert refused.status_code == 409 and "cancel it" in refused.json()["detail"]
-    run_folds(settings, sweep_id)
+    run_trials(settings, sweep_id)
     figures = settings.artifacts_root / "sweeps" / sweep_id
     assert any(figures.iterdir())
     assert client.delete(f"/v1/sweeps/{sweep_id}").status_code == 204

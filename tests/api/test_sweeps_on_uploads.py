@@ -16,8 +16,8 @@ from sklearn.linear_model import LassoCV
 from sklearn.model_selection import KFold
 
 from service.config import Settings
-from service.sweeps.store import SweepStore
-from workers.runtime.job_runner import Outcome, WorkerContext, run_job
+from tests.factories import run_trials
+from workers.runtime.job_runner import Outcome
 
 
 def upload_table(client: TestClient, table: pa.Table, name: str, target: str, **form: str) -> str:
@@ -30,11 +30,6 @@ def upload_table(client: TestClient, table: pa.Table, name: str, target: str, **
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
-
-
-def run_folds(settings: Settings, sweep_id: str) -> list[Outcome]:
-    ctx = WorkerContext.from_settings(settings)
-    return [run_job(ctx, job.id, "w/1") for job in SweepStore(ctx.attempts.engine).trials(sweep_id)]
 
 
 def diabetes_upload(client: TestClient) -> str:
@@ -59,7 +54,7 @@ def test_a_lasso_sweep_on_an_upload_equals_lasso_cv(client: TestClient, settings
     sweep_id = response.json()["id"]
     refused = client.delete(f"/v1/datasets/{dataset_id}")  # its folds are queued
     assert refused.status_code == 409, refused.text
-    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 5
+    assert run_trials(settings, sweep_id) == [Outcome.succeeded] * 5
     result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
 
     X, y = load_diabetes(return_X_y=True)
@@ -96,7 +91,7 @@ def test_a_logistic_sweep_and_a_comparison_preprocess_each_fold(
     response = client.post("/v1/sweeps", json=sweep)
     assert response.status_code == 202, response.text
     sweep_id = response.json()["id"]
-    assert run_folds(settings, sweep_id) == [Outcome.succeeded] * 4
+    assert run_trials(settings, sweep_id) == [Outcome.succeeded] * 4
     result = client.get(f"/v1/sweeps/{sweep_id}/result").json()
     assert result["metric"] == "accuracy" and max(result["cv"]["mean"]) > 0.85
     assert "site=a" in result["path"]["feature_names"]
@@ -112,7 +107,7 @@ def test_a_logistic_sweep_and_a_comparison_preprocess_each_fold(
         "cv": {"folds": 3, "shuffle": True, "seed": 0},
     }
     comparison_id = client.post("/v1/comparisons", json=comparison).json()["id"]
-    assert run_folds(settings, comparison_id) == [Outcome.succeeded] * 3
+    assert run_trials(settings, comparison_id) == [Outcome.succeeded] * 3
     board = client.get(f"/v1/comparisons/{comparison_id}/result").json()["leaderboard"]
     assert all(row["mean"] > 0.85 for row in board)
 
