@@ -24,7 +24,7 @@ class SweepStatusRead(BaseModel, Generic[SpecT]):
     spec: SpecT
     trials_done: int = Field(description="Tasks finished.")
     trials_total: int = Field(
-        description="A task per fold; a linear model's sweep has one more, the path fitted "
+        description="A trial per fold; a linear model's sweep has one more, the path fitted "
         "on every row."
     )
     created_at: datetime

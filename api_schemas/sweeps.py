@@ -18,7 +18,7 @@ GridParameter = Literal["alpha", "l1_ratio", "rate"]
 
 
 class SweepCreate(BaseModel):
-    """Sweep a parameter of ``base``'s regularization, cross-validated, a task per fold:
+    """Sweep a parameter of ``base``'s regularization, cross-validated, a trial per fold:
 
     - ``alpha``: the strength of the l1, l2 or elastic_net penalty of linear or logistic
       regression (each fold computes the whole path), or of a network's weight_decay, l1,

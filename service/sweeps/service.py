@@ -137,8 +137,8 @@ class SweepService:
         counts = self.store.progress([sweep_id])[sweep_id]
         if sweep.status == "running" or counts["queued"] or counts["running"]:
             raise SweepStateError(
-                f"{kind.name} {sweep_id} is {sweep.status} with {counts['running']} task(s) "
-                "running; cancel it, and delete it once its tasks have stopped"
+                f"{kind.name} {sweep_id} is {sweep.status} with {counts['running']} trial(s) "
+                "running; cancel it, and delete it once its trials have stopped"
             )
         if self.store.delete(sweep_id, owner):
             self.artifacts.delete_prefix(f"sweeps/{sweep_id}")

@@ -79,7 +79,7 @@ class SweepStore:
             return list(session.scalars(query))
 
     def progress(self, sweep_ids: list[str]) -> dict[str, Counter[str]]:
-        """Each sweep's tasks by status, counted in the database (a task's result, the
+        """Each sweep's trials by status, counted in the database (a trial's result, the
         path on every row, can be megabytes that a progress poll must not read)."""
         counts: dict[str, Counter[str]] = {sweep_id: Counter() for sweep_id in sweep_ids}
         query = (
@@ -134,7 +134,7 @@ class SweepStore:
             return bool(rows.rowcount)  # type: ignore[attr-defined]
 
     def delete(self, sweep_id: str, owner: str) -> bool:
-        """Remove the sweep; its tasks, their history and artifact rows go with it (the
+        """Remove the sweep; its trials, their history and artifact rows go with it (the
         foreign keys cascade)."""
         with transaction(self.sessions) as session:
             rows = session.execute(delete(Sweep).where(Sweep.id == sweep_id, Sweep.owner == owner))

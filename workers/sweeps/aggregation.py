@@ -1,5 +1,5 @@
-"""The end of a sweep or comparison: once every task has ended, one process turns the
-tasks' results into the result (curves, choices, path, figures). No data is read again."""
+"""The end of a sweep or comparison: once every trial has ended, one process turns the
+trials' results into the result (curves, choices, path, figures). No data is read again."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def finish_sweep(
     """Aggregate a sweep whose trials have all ended; None when it is not time (or another
     process is at it). Returns the sweep's final status. A sweep whose aggregation raises
     fails with the error, rather than being retried for ever."""
-    # Counted first: every task ends here, and reading the tasks' results (the path on
+    # Counted first: every trial ends here, and reading the trials' results (the path on
     # every row is megabytes) is only worth it once, for the aggregation.
     counts = sweeps.progress([sweep_id])[sweep_id]
     if counts["queued"] or counts["running"]:
@@ -96,7 +96,7 @@ def _aggregate(
     results: list[dict[str, Any]],
     artifacts: ArtifactStore,
 ) -> dict[str, Any]:
-    """The result from the tasks' results alone: no data is read again."""
+    """The result from the trials' results alone: no data is read again."""
     trials = TRIAL_RESULTS.validate_python(results)
     if isinstance(spec, ComparisonCreate):
         return aggregate_comparison(

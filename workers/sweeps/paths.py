@@ -2,7 +2,7 @@
 
 A fold computes the whole path at once (warm starts along decreasing alpha with
 scikit-learn's ``enet_path``, one SVD for every Ridge alpha: each penalty's
-``regression_path``), so a sweep is one task per fold, not one per value. ``aggregate``
+``regression_path``), so a sweep is one trial per fold, not one per value. ``aggregate``
 turns the folds into the CV curve, the best alpha (lowest mean held-out MSE, as LassoCV /
 ElasticNetCV / RidgeCV choose) and the one-standard-error choice (the strongest alpha
 whose mean MSE is within one standard error of the best).

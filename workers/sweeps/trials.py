@@ -1,4 +1,4 @@
-"""What a worker does for one task of a sweep or comparison: a fold (the whole path, a
+"""What a worker does for one trial of a sweep or comparison: a fold (the whole path, a
 network per value, or every configuration), or the path on every row."""
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def run_path_fold(
 
 def run_full_paths(sweep: SweepCreate, data: SweepData, progress: Progress) -> FullPathResult:
     """The path fitted on every row, for each l1_ratio of the grid (the aggregation keeps
-    the chosen ratio's): a task of its own, so it runs beside the folds."""
+    the chosen ratio's): a trial of its own, so it runs beside the folds."""
     every = data.every_row()
     X, y = every.X_train, every.y_train
     settings = solver_settings(sweep.base)

@@ -46,14 +46,14 @@ class KindRoutes(Generic[CreateT, ReadT, PageT, AcceptedT, ResultT]):
 
 
 def create_sweep(spec: SweepCreate, ctx: ContextDep, owner: CallerDep) -> SweepAccepted:
-    """Cross-validate the base job's penalty over the alpha grid, a task per fold."""
+    """Cross-validate the base job's penalty over the alpha grid, a trial per fold."""
     return ctx.sweeps.submit(SWEEP, spec, owner)
 
 
 def create_comparison(
     spec: ComparisonCreate, ctx: ContextDep, owner: CallerDep
 ) -> ComparisonAccepted:
-    """Score each configuration on the same folds; a task per fold."""
+    """Score each configuration on the same folds; a trial per fold."""
     return ctx.sweeps.submit(COMPARISON, spec, owner)
 
 
@@ -112,7 +112,8 @@ def router_for(routes: KindRoutes[CreateT, ReadT, PageT, AcceptedT, ResultT]) ->
         name=f"delete_{noun}",
         status_code=204,
         responses={**NOT_FOUND, **CONFLICT},
-        description=f"Remove a finished {noun}, its tasks and its figures; a running one is a 409.",
+        description=f"Remove a finished {noun}, its trials and its figures; a running one is "
+        "a 409.",
     )
     def delete(sweep_id: SweepId, ctx: ContextDep, owner: CallerDep) -> None:
         ctx.sweeps.delete(kind, sweep_id, owner)
@@ -122,7 +123,7 @@ def router_for(routes: KindRoutes[CreateT, ReadT, PageT, AcceptedT, ResultT]) ->
         name=f"cancel_{noun}",
         response_model=kind.read,
         responses={**NOT_FOUND, **CONFLICT},
-        description="Cancel every unfinished task; it ends cancelled.",
+        description="Cancel every unfinished trial; it ends cancelled.",
     )
     def cancel(sweep_id: SweepId, ctx: ContextDep, owner: CallerDep) -> ReadT:
         return ctx.sweeps.cancel(kind, sweep_id, owner)
