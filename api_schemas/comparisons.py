@@ -4,29 +4,26 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from api_schemas.cv import CVSettings
 from api_schemas.grids import LogSpace, Values
+from api_schemas.input import InputModel
 from api_schemas.jobs import JobCreate
 from api_schemas.regularizers import Regularizer
 from api_schemas.results import ArtifactRef
 from api_schemas.sweep_status import SweepStatusAccepted, SweepStatusRead
 
 
-class Tuning(BaseModel):
+class Tuning(InputModel):
     """Choose the configuration's penalty alpha by an inner cross-validation over ``alpha``
     on each outer fold's training rows (nested CV: the rows that score it never choose it)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     alpha: LogSpace | Values
     folds: int = Field(3, ge=2, le=20, description="Folds of the inner cross-validation.")
 
 
-class Configuration(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Configuration(InputModel):
     name: str = Field(min_length=1, max_length=64, examples=["lasso"])
     regularizers: list[Regularizer] = Field(
         default_factory=list, description="Empty for no regularization (the baseline)."
@@ -39,11 +36,9 @@ class Configuration(BaseModel):
     )
 
 
-class ComparisonCreate(BaseModel):
+class ComparisonCreate(InputModel):
     """``base`` gives the dataset and model (its own regularizers must be empty); each
     configuration adds its regularizers, and all are scored on the same folds."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["comparison"] = "comparison"
     base: JobCreate

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from api_schemas.input import InputModel
 
 TaskType = Literal["regression", "classification"]
 
 
-class DatasetRef(BaseModel):
+class DatasetRef(InputModel):
     """A built-in dataset by ``name`` (with optional generator ``params``), or an uploaded
     one by ``id`` (with an optional subset of its columns as ``features``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str | None = Field(None, min_length=1, max_length=64, examples=["seed_linear"])
     params: dict[str, float | int] = Field(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from api_schemas.input import InputModel
 
 
-class LogSpace(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class LogSpace(InputModel):
     logspace: tuple[float, float, int] = Field(
         description="[start, stop, num]: num values from 10^start to 10^stop."
     )
@@ -24,9 +24,7 @@ class LogSpace(BaseModel):
         return [10 ** (start + (stop - start) * i / (num - 1)) for i in range(num)]
 
 
-class Values(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Values(InputModel):
     values: list[float] = Field(min_length=2, max_length=1000)
 
     @model_validator(mode="after")

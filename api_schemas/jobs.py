@@ -6,20 +6,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api_schemas.datasets import DatasetRef
+from api_schemas.input import InputModel
 from api_schemas.models import ModelSpec
 from api_schemas.regularizers import Regularizer
 from api_schemas.training import TrainingSpec
 
 
-class Split(BaseModel):
+class Split(InputModel):
     """holdout: one train/test split by ``test_fraction``. kfold: the model is also fitted
     on ``folds`` folds and scored on each held-out fold (cross-validated metrics, mean and
     std); its reported fit uses every row."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["holdout", "kfold"] = "holdout"
     folds: int = Field(5, ge=2, le=50, description="kfold only.")
@@ -37,15 +36,13 @@ class Split(BaseModel):
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Shuffle seed for the split.")
 
 
-class Preprocessing(BaseModel):
+class Preprocessing(InputModel):
     """Applied in the worker, fitted on the training rows only (never on test rows).
 
     ``standardize`` is off by default so numbers match scikit-learn's defaults; an L1 or
     L2 penalty treats every coefficient alike, so regularized linear models usually want
     it on. Coefficients are then reported on the model's (standardized) scale and mapped
     back to the original features."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     standardize: bool = False
     missing: Literal[
@@ -57,10 +54,8 @@ class Preprocessing(BaseModel):
     )
 
 
-class JobCreate(BaseModel):
+class JobCreate(InputModel):
     """The body of POST /v1/jobs."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     dataset: DatasetRef
     model: ModelSpec

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+from api_schemas.input import InputModel
 
 Engine = Literal["sklearn", "torch"]
 ENGINE_DESCRIPTION = (
@@ -21,7 +18,7 @@ ENGINE_DESCRIPTION = (
 )
 
 
-class LinearRegressionSpec(_Spec):
+class LinearRegressionSpec(InputModel):
     """Least squares; with l1/l2/elastic_net it is scikit-learn's Lasso/Ridge/ElasticNet.
 
     ``max_iter`` and ``tol`` default to the matching scikit-learn estimator's own
@@ -38,7 +35,7 @@ class LinearRegressionSpec(_Spec):
 LogisticSolver = Literal["lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga"]
 
 
-class LogisticRegressionSpec(_Spec):
+class LogisticRegressionSpec(InputModel):
     """scikit-learn's LogisticRegression, binary or multiclass (multinomial).
 
     ``solver`` defaults to ``lbfgs`` without a penalty or with l2, ``liblinear``
@@ -61,7 +58,7 @@ class LogisticRegressionSpec(_Spec):
     solver: LogisticSolver | None = None
 
 
-class PoissonRegressionSpec(_Spec):
+class PoissonRegressionSpec(InputModel):
     """scikit-learn's PoissonRegressor: a generalized linear model with a log link, for
     counts and other targets that are never negative. Its penalty is l2 with
     scikit-learn's ``alpha`` (``alpha/2 * ||w||^2`` beside the mean Poisson deviance
@@ -75,27 +72,37 @@ class PoissonRegressionSpec(_Spec):
 
 
 Activation = Literal["relu", "tanh", "gelu"]
+#: A layer's width or channel count.
+Width = Annotated[int, Field(ge=1, le=65_536)]
 
 
-class MLPSpec(_Spec):
+class MLPSpec(InputModel):
     """A fully connected network for tables: Linear → [BatchNorm] → activation →
     [Dropout] for each hidden layer, then a Linear output (regression or classes)."""
 
     kind: Literal["mlp"] = "mlp"
-    hidden: list[int] = Field(
-        default_factory=lambda: [64, 64], min_length=1, max_length=16, description="Widths."
+    hidden: list[Width] = Field(
+        default_factory=lambda: [64, 64],
+        min_length=1,
+        max_length=16,
+        description="Each hidden layer's width.",
     )
     activation: Activation = "relu"
 
 
-class CNNSpec(_Spec):
+class CNNSpec(InputModel):
     """The article's CNN by default: conv 32 → pool → conv 64 → pool → fc 128 → classes
     (3x3 convolutions with padding 1, 2x2 max pools), adapting to the image size and
     channels. Dropout goes after the hidden fully connected layer, as in the article;
     batch_norm after each convolution and the hidden fully connected layer."""
 
     kind: Literal["cnn"] = "cnn"
-    channels: list[int] = Field(default_factory=lambda: [32, 64], min_length=1, max_length=6)
+    channels: list[Width] = Field(
+        default_factory=lambda: [32, 64],
+        min_length=1,
+        max_length=6,
+        description="Each convolution's output channels.",
+    )
     fc: int = Field(128, ge=1, le=65_536, description="Width of the hidden dense layer.")
 
 

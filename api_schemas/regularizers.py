@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from api_schemas.datasets import TaskType
+from api_schemas.input import InputModel
 
 Strength = Annotated[
     float,
@@ -44,9 +45,7 @@ class Problem:
     message: str
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class _Spec(InputModel):
     def problem(self, placement: Placement) -> Problem | None:
         """What its schema cannot say: None where it fits ``placement``."""
         return None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.cv import CVSettings
 from api_schemas.grids import LogSpace, Values
+from api_schemas.input import InputModel
 from api_schemas.jobs import JobCreate
 from api_schemas.kinds import MODELS
 from api_schemas.results import ArtifactRef
@@ -17,7 +18,7 @@ from api_schemas.sweep_status import SweepStatusAccepted, SweepStatusRead
 GridParameter = Literal["alpha", "l1_ratio", "rate"]
 
 
-class SweepCreate(BaseModel):
+class SweepCreate(InputModel):
     """Sweep a parameter of ``base``'s regularization, cross-validated, a trial per fold:
 
     - ``alpha``: the strength of the l1, l2 or elastic_net penalty of linear or logistic
@@ -26,8 +27,6 @@ class SweepCreate(BaseModel):
     - ``alpha`` and ``l1_ratio`` together: an elastic_net path for each l1_ratio, the pair
       chosen as ElasticNetCV chooses it;
     - ``rate``: the dropout rate of an mlp or cnn; each fold trains a network per rate."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["sweep"] = "sweep"
     base: JobCreate

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from api_schemas.input import InputModel
 
 Device = Literal["auto", "cpu", "cuda"]
 
 
-class TrainingSpec(BaseModel):
+class TrainingSpec(InputModel):
     """Optimizer and loop settings. Defaults follow the article's CNN example (SGD,
     lr 0.001, momentum 0.9) with a larger batch; the same seed and device give the
     same result on CPU."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     optimizer: Literal["sgd", "adam", "adamw"] = "sgd"
     lr: float = Field(0.01, gt=0, le=10, allow_inf_nan=False)
