@@ -120,7 +120,7 @@ class JobStore:
         )
         if status is not None:
             query = query.where(Job.status == status)
-        if cursor is not None:
+        if cursor:  # an empty ?cursor= is the first page, as an absent one
             query = query.where(older_than(cursor, Job.created_at, Job.id))
         with self.sessions() as session:
             return list(session.scalars(query))

@@ -105,7 +105,7 @@ class SweepStore:
         )
         if status is not None:
             query = query.where(Sweep.status == status)
-        if cursor is not None:
+        if cursor:  # an empty ?cursor= is the first page, as an absent one
             query = query.where(older_than(cursor, Sweep.created_at, Sweep.id))
         with self.sessions() as session:
             return list(session.scalars(query))

@@ -300,7 +300,7 @@ def test_list_is_newest_first_with_status_filter_and_cursor(client: TestClient) 
     seen: list[str] = []
     cursor = None
     while True:
-        params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, Any] = {"limit": 2, "cursor": cursor or ""}  # "": the first page
         page = client.get("/v1/jobs", params=params).json()
         seen += [job["id"] for job in page["items"]]
         cursor = page["next_cursor"]

@@ -306,7 +306,7 @@ def test_sweeps_and_comparisons_are_listed_newest_first_a_page_at_a_time(
 
     first, second = (client.post("/v1/sweeps", json=SWEEP).json()["id"] for _ in range(2))
     comparison = client.post("/v1/comparisons", json=COMPARISON).json()["id"]
-    page = client.get("/v1/sweeps", params={"limit": 1}).json()
+    page = client.get("/v1/sweeps", params={"limit": 1, "cursor": ""}).json()  # first page
     assert [s["id"] for s in page["items"]] == [second] and page["next_cursor"]
     rest = client.get("/v1/sweeps", params={"cursor": page["next_cursor"]}).json()
     assert [s["id"] for s in rest["items"]] == [first] and rest["next_cursor"] is None
