@@ -8,8 +8,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from service.artifacts import ArtifactNotFoundError
 from service.datasets.service import DatasetConflictError, DatasetNotFoundError
@@ -38,7 +41,26 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+def allowed_methods(app: FastAPI, path: str) -> str:
+    """Every method the API documents at ``path``, for a 405's ``Allow``: each method of a
+    path is a route of its own, and Starlette's 405 names only the first one's."""
+    methods = {
+        method.upper()
+        for template, operations in app.openapi()["paths"].items()
+        if compile_path(template)[0].fullmatch(path)
+        for method in operations
+    }
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 405:
+            allow = allowed_methods(app, request.url.path)
+            exc.headers = {**(exc.headers or {}), "Allow": allow}
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(

@@ -4,6 +4,7 @@ and NaN or infinity in it must not turn it into a 500."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -119,3 +120,13 @@ def test_a_layer_width_out_of_bounds_is_a_422(
     assert response.status_code == 422, response.text
     (error,) = response.json()["detail"]
     assert error["loc"][:4] == ["body", "model", model["kind"], field]
+
+
+def test_a_405_allows_every_method_the_api_documents_at_the_path(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for template, operations in paths.items():
+        path = re.sub(r"\{[^}]+\}", "x", template)
+        response = client.options(path)
+        assert response.status_code == 405, path
+        allowed = set(response.headers["allow"].split(", "))
+        assert allowed == {method.upper() for method in operations}, path
