@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
@@ -150,11 +151,45 @@ def run_worker(
     return 0
 
 
+def port_taken(host: str, port: int) -> bool:
+    """Whether ``host:port`` cannot be bound now (as uvicorn will bind it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def serving(api: subprocess.Popen[bytes], settings: Settings, timeout: float = 60.0) -> bool:
+    """Wait until the API answers /healthz; False if it exits or stays silent first."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(settings.host, settings.host)
+    url = f"http://{f'[{host}]' if ':' in host else host}:{settings.port}/healthz"
+    deadline = time.monotonic() + timeout
+    while api.poll() is None and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as answer:
+                return bool(answer.status == 200)
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
 def run_up(settings: Settings, concurrency: int) -> int:
-    """Supervise an API and a worker process; stop both on Ctrl-C or when one dies."""
+    """Supervise an API and a worker process; stop both on Ctrl-C or when one dies. Says
+    it is up once the API answers, and refuses at once when its port is taken."""
     from service.migrate import upgrade_database
 
     check_exposure(settings)
+    if port_taken(settings.host, settings.port):
+        print(
+            f"regulab cannot start: {settings.host}:{settings.port} is already in use (another "
+            "regulab, or another server). Stop it, or pass --port.",
+            file=sys.stderr,
+        )
+        return 1
     upgrade_database(settings)
     env = {**os.environ, **settings.as_env()}
     base = [sys.executable, "-m", "service.cli"]
@@ -162,6 +197,10 @@ def run_up(settings: Settings, concurrency: int) -> int:
         "worker": subprocess.Popen([*base, "worker", f"--concurrency={concurrency}"], env=env),
         "api": subprocess.Popen([*base, "api", "--no-migrate"], env=env),
     }
+    if not serving(children["api"], settings):
+        _stop_children(list(children.values()))
+        print("regulab did not start: the API never answered (its log is above).", file=sys.stderr)
+        return 1
     print(
         f"regulab is up: http://{settings.host}:{settings.port} (docs at /docs)\n"
         f"  store:     {settings.sqlalchemy_url}\n"

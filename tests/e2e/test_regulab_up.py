@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -58,3 +60,25 @@ def test_up_serves_jobs_and_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
     assert code == 0, up.output()
     assert processes_using(str(data_dir)) == []
     assert "regulab is up" in up.output()
+
+
+def test_up_refuses_at_once_when_its_port_is_taken(tmp_path: Path) -> None:
+    data_dir = tmp_path / "regulab-up-data"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "service.cli", "up", "--port", str(port)],
+            env=child_env(Settings(data_dir=data_dir)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 1, done.stderr
+    assert f"127.0.0.1:{port} is already in use" in done.stderr
+    assert "regulab is up" not in done.stdout
+    assert time.monotonic() - started < 20  # no worker was started and waited for
+    assert processes_using(str(data_dir)) == []
