@@ -68,6 +68,27 @@ class Settings(BaseSettings):
         104_857_600, ge=1024, description="Dataset uploads above this many bytes get 413."
     )
 
+    max_upload_rows: int = Field(
+        10_000_000,
+        ge=2,
+        description="Data rows an upload may decode to; more get 413 before they are decoded.",
+    )
+    max_upload_columns: int = Field(
+        2_000, ge=2, description="Columns an upload may have; more get 413."
+    )
+    max_upload_decoded_bytes: int = Field(
+        536_870_912,
+        ge=1_048_576,
+        description="Bytes an upload may decode to in memory (rows x columns x 8 for "
+        "numbers); more get 413 before they are decoded.",
+    )
+    max_job_memory_bytes: int = Field(
+        4_294_967_296,
+        ge=67_108_864,
+        description="Memory one job may use. A job whose estimate is above it gets 422 at "
+        "submission; a job that grows past it while running fails out_of_memory.",
+    )
+
     heartbeat_seconds: float = Field(
         5.0, gt=0, description="How often a running job writes its heartbeat."
     )
