@@ -18,7 +18,7 @@ from service.config import Settings
 from service.datasets.service import DatasetService
 from service.datasets.store import DatasetStore
 from service.db import make_engine
-from service.jobs.policy import Queues, TimeLimits
+from service.jobs.policy import MemoryLimit, Queues, TimeLimits
 from service.jobs.service import JobService
 from service.jobs.store import JobStore
 from service.sweeps.service import SweepService
@@ -69,6 +69,7 @@ def build_context(settings: Settings) -> AppContext:
         publish=partial(publish_job, celery),
         limits=TimeLimits(settings.job_default_max_seconds, settings.job_max_seconds),
         queues=Queues(settings.queue, settings.gpu_queue),
+        memory=MemoryLimit(settings.max_job_memory_bytes),
     )
     return AppContext(
         settings=settings,

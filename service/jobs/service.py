@@ -26,9 +26,9 @@ from api_schemas import (
 )
 from service.artifacts import ArtifactStore
 from service.datasets.store import DatasetStore
-from service.jobs.policy import Queues, TimeLimits
+from service.jobs.policy import MemoryLimit, Queues, TimeLimits
 from service.jobs.store import JobActiveError, JobFinishedError, JobStore, NewJob
-from service.jobs.validation import check_job_spec
+from service.jobs.validation import check_job_spec, dataset_facts
 from service.pagination import page_of
 from service.tables import Job, UploadedDataset
 
@@ -95,14 +95,24 @@ class JobService:
     publish: Publisher
     limits: TimeLimits
     queues: Queues
+    memory: MemoryLimit
 
     def uploaded(self, spec: JobCreate, owner: str) -> UploadedDataset | None:
         """The caller's uploaded dataset ``spec`` names (None for a built-in one, or when
         there is no such upload: the spec's check says so)."""
         return self.datasets.get(spec.dataset.id, owner) if spec.dataset.id else None
 
-    def place(self, spec: JobCreate, owner: str, dataset: UploadedDataset | None) -> NewJob:
-        """The checked ``spec`` as this server runs it: its time limit and its queue."""
+    def place(
+        self,
+        spec: JobCreate,
+        owner: str,
+        dataset: UploadedDataset | None,
+        at: tuple[str, ...] = (),
+    ) -> NewJob:
+        """The checked ``spec`` as this server runs it: its time limit and its queue, or a
+        SpecError (its field under ``at``) when it would need more memory than this server
+        gives a job."""
+        self.memory.check(spec, dataset_facts(spec, dataset), at)
         return NewJob(spec, owner, self.limits.resolve(spec), self.queues.for_spec(spec), dataset)
 
     def submit(

@@ -20,6 +20,7 @@ from api_schemas.kinds import (
 )
 from api_schemas.regularizers import Placement
 from service.datasets.catalog import BUILTIN_DATASETS, DatasetParamError
+from service.jobs.cost import DataShape, one_hot_width
 from service.tables import UploadedDataset
 
 
@@ -28,8 +29,8 @@ class SpecError(ValueError):
 
     def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
         super().__init__(message)
-        self.loc = ("body", *loc)
-        self.message = message
+        self.loc: tuple[str | int, ...] = ("body", *loc)
+        self.message: str = message
 
 
 def uses_torch(spec: JobCreate) -> bool:
@@ -45,17 +46,30 @@ class DatasetFacts:
     rows: int
     classes: int | None
     image_shape: tuple[int, int, int] | None = None
+    #: Columns of the matrix the model sees (an upload's after one-hot encoding, at most).
+    features: int = 1
+
+    @property
+    def shape(self) -> DataShape:
+        return DataShape(self.rows, self.features, self.classes, self.image_shape)
 
 
-def check_job_spec(spec: JobCreate, uploaded: UploadedDataset | None = None) -> None:
+def check_job_spec(spec: JobCreate, uploaded: UploadedDataset | None = None) -> DatasetFacts:
     """Raise SpecError for a spec that cannot run. ``uploaded`` is the caller's dataset
-    that ``spec.dataset.id`` names (None when it names none of the caller's)."""
-    dataset = _check_upload(spec, uploaded) if spec.dataset.id else _check_builtin(spec)
+    that ``spec.dataset.id`` names (None when it names none of the caller's). Returns
+    what the checks learnt of the dataset."""
+    dataset = dataset_facts(spec, uploaded)
     _check_model(spec, dataset)
     _check_regularizers(spec, dataset)
     _check_training(spec)
     _check_solver(spec, dataset)
     _check_split(spec, dataset)
+    return dataset
+
+
+def dataset_facts(spec: JobCreate, uploaded: UploadedDataset | None = None) -> DatasetFacts:
+    """The dataset ``spec`` names, or SpecError naming the field that names it wrongly."""
+    return _check_upload(spec, uploaded) if spec.dataset.id else _check_builtin(spec)
 
 
 def _check_builtin(spec: JobCreate) -> DatasetFacts:
@@ -69,7 +83,9 @@ def _check_builtin(spec: JobCreate) -> DatasetFacts:
     except DatasetParamError as exc:
         raise SpecError(("dataset", "params", exc.param), str(exc)) from exc
     shape = dataset.shape(params)
-    return DatasetFacts(dataset.name, dataset.task, shape.rows, shape.classes, dataset.image_shape)
+    return DatasetFacts(
+        dataset.name, dataset.task, shape.rows, shape.classes, dataset.image_shape, shape.features
+    )
 
 
 def _check_upload(spec: JobCreate, uploaded: UploadedDataset | None) -> DatasetFacts:
@@ -87,7 +103,10 @@ def _check_upload(spec: JobCreate, uploaded: UploadedDataset | None) -> DatasetF
                 f"{uploaded.name} has no column {feature!r}; columns: {', '.join(columns)}",
             )
     classes = len(uploaded.classes) if uploaded.classes else None
-    return DatasetFacts(uploaded.name, uploaded.task, uploaded.rows, classes)
+    chosen = spec.dataset.features or [c for c in columns if c != uploaded.target]
+    max_categories = spec.preprocessing.max_categories
+    width = one_hot_width(uploaded.columns, chosen, max_categories)
+    return DatasetFacts(uploaded.name, uploaded.task, uploaded.rows, classes, features=width)
 
 
 def _check_model(spec: JobCreate, dataset: DatasetFacts) -> None:

@@ -50,7 +50,10 @@ class SweepService:
         trial."""
         uploaded = self.jobs.uploaded(spec.base, owner)
         kind.check(spec, uploaded)
-        sweep, trials = self.store.create(spec, self.jobs.place(spec.base, owner, uploaded))
+        # A trial is the base with one value or its regularizers changed: it needs what
+        # the base needs.
+        placed = self.jobs.place(spec.base, owner, uploaded, at=("base",))
+        sweep, trials = self.store.create(spec, placed)
         for job in trials:
             self.jobs.publish_created(job)
         return kind.accepted(id=sweep.id, status="running", url=kind.url_of(sweep.id))
