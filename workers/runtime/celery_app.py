@@ -46,6 +46,8 @@ class MainProcess:
     def __init__(self) -> None:
         self.reaper: Reaper | None = None
         self.nodename = ""
+        #: True in a prefork pool process, which Celery replaces when it dies.
+        self.forked = False
 
     def start(self, reaper: Reaper, nodename: str) -> None:
         self.reaper, self.nodename = reaper, nodename
@@ -54,6 +56,7 @@ class MainProcess:
     def forget(self) -> None:
         """In a pool process forked after start-up: drop the inherited reaper (its thread
         did not survive the fork) and its connections, without closing the parent's."""
+        self.forked = True
         if self.reaper is not None:
             self.reaper.attempts.engine.dispose(close=False)
             self.reaper = None
@@ -77,7 +80,7 @@ def publish(job_id: str, queue: str) -> None:
 @cache
 def worker_context() -> WorkerContext:
     """Built lazily in each pool process, after the fork, so no engine is shared."""
-    return WorkerContext.from_settings(settings)
+    return WorkerContext.from_settings(settings, pool_process=main_process.forked)
 
 
 @worker_process_init.connect

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from service.jobs.validation import SpecError
 from workers.data.datasets import DatasetUnavailableError
 from workers.data.splits import DataError
+from workers.runtime.limits import JobOutOfMemoryError
 from workers.trainers.torch_device import DeviceUnavailableError
 
 INTERNAL_ERROR = "internal_error"
@@ -20,6 +21,7 @@ FAILURE_CODES: dict[type[Exception], str] = {
     DataError: "invalid_data",
     DatasetUnavailableError: "invalid_data",
     DeviceUnavailableError: "device_unavailable",
+    JobOutOfMemoryError: "out_of_memory",
 }
 
 

@@ -32,6 +32,7 @@ from workers.progress import StepCallbacks, StopTrainingError
 from workers.runtime.checkpoints import StoreCheckpoint, TimeLimit
 from workers.runtime.failures import INTERNAL_ERROR, failure_code, failure_message
 from workers.runtime.heartbeat import Heartbeat
+from workers.runtime.limits import Deadline, MemoryCeiling
 from workers.sweeps.aggregation import finish_sweep
 from workers.sweeps.folds import DataSources
 from workers.sweeps.results import TrialResult
@@ -58,9 +59,12 @@ class WorkerContext:
     datasets: DatasetStore
     sweeps: SweepStore
     artifacts: ArtifactStore
+    #: In a Celery pool process (which Celery replaces when it dies): a job stuck past
+    #: its time limit in native code ends the process (``workers.runtime.limits``).
+    pool_process: bool = False
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> WorkerContext:
+    def from_settings(cls, settings: Settings, *, pool_process: bool = False) -> WorkerContext:
         engine = make_engine(settings)
         return cls(
             settings=settings,
@@ -68,6 +72,7 @@ class WorkerContext:
             datasets=DatasetStore(engine),
             sweeps=SweepStore(engine),
             artifacts=artifact_store_from_settings(settings),
+            pool_process=pool_process,
         )
 
 
@@ -115,9 +120,20 @@ def _attempt(
 ) -> Outcome:
     """Run an attempt's ``work`` and ``store`` what it returns. What the work raises ends
     the attempt instead: a stop request as it asks, any other exception as a failure with
-    the code ``failure_code`` gives it (and, for an internal error, a logged traceback)."""
+    the code ``failure_code`` gives it (and, for an internal error, a logged traceback).
+    The work runs within the job's memory ceiling and deadline (``workers.runtime.limits``).
+    """
+
+    def overrun() -> None:
+        message = f"the job ran past its max_seconds={job.max_seconds:g} inside native code"
+        _fail(ctx, job, "time_limit", message)
+
     try:
-        value = work()
+        with (
+            MemoryCeiling(ctx.settings.max_job_memory_bytes),
+            Deadline(job.max_seconds, overrun, kill=ctx.pool_process),
+        ):
+            value = work()
     except StopTrainingError as stop:
         return _stopped(ctx, job, stop)
     except Exception as exc:
