@@ -10,6 +10,7 @@ from service.jobs.validation import SpecError
 from workers.data.datasets import DatasetUnavailableError
 from workers.data.splits import DataError
 from workers.runtime.limits import JobOutOfMemoryError
+from workers.trainers.network_trainer import TrainingDivergedError
 from workers.trainers.torch_device import DeviceUnavailableError
 
 INTERNAL_ERROR = "internal_error"
@@ -22,6 +23,7 @@ FAILURE_CODES: dict[type[Exception], str] = {
     DatasetUnavailableError: "invalid_data",
     DeviceUnavailableError: "device_unavailable",
     JobOutOfMemoryError: "out_of_memory",
+    TrainingDivergedError: "did_not_converge",
 }
 
 

@@ -29,6 +29,10 @@ NEAR_ZERO = 1e-3
 EVAL_BATCH = 4096
 
 
+class TrainingDivergedError(ArithmeticError):
+    """The loss stopped being a number: the step size is too large for the data."""
+
+
 class NetworkTrainer:
     def __init__(
         self,
@@ -83,6 +87,12 @@ class NetworkTrainer:
             started = time.perf_counter()
             loss_sum, correct = self._run_epoch(inputs, targets, optimizer, weights, generator)
             n = len(targets)
+            if not torch.isfinite(loss_sum):
+                raise TrainingDivergedError(
+                    f"training diverged in epoch {epoch}: the training loss is "
+                    f"{float(loss_sum) / n}; lower training.lr (it is {training.lr:g}), or "
+                    "use a regularizer or batch_norm"
+                )
             metrics: dict[str, Any] = {
                 "epoch": epoch,
                 "train_loss": float(loss_sum) / n,

@@ -18,7 +18,7 @@ from workers.jobs.train import train
 from workers.trainers.augmentation import augment_images
 from workers.trainers.network_config import NetworkConfig
 from workers.trainers.network_io import load_network, save_network
-from workers.trainers.network_trainer import NetworkTrainer
+from workers.trainers.network_trainer import NetworkTrainer, TrainingDivergedError
 from workers.trainers.torch_device import DeviceUnavailableError, resolve_device
 
 FAST_CNN = {"dataset": {"name": "digits"}, "model": {"kind": "cnn", "channels": [8, 16], "fc": 32}}
@@ -168,3 +168,12 @@ def test_importing_the_worker_does_not_touch_cuda() -> None:
     code = "import torch, workers.runtime.celery_app; print(torch.cuda.is_initialized())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_diverging_network_stops_with_a_reason_instead_of_nan_metrics() -> None:
+    job = spec(
+        {"dataset": {"name": "diabetes"}, "model": {"kind": "mlp", "hidden": [64, 64]}},
+        training={"lr": 10, "momentum": 0.99, "epochs": 5},
+    )
+    with pytest.raises(TrainingDivergedError, match=r"lower training\.lr"):
+        fit(job)
