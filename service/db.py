@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,14 +38,39 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+#: How long a SQLite write waits for another connection's write to end.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Execution option that ``_sqlite_begin`` reads: how a SQLite transaction begins.
+SQLITE_BEGIN = "regulab_sqlite_begin"
+#: What ``transaction`` asks for: the write lock from the first statement on (only
+#: SQLite reads it).
+_WRITE = {SQLITE_BEGIN: "IMMEDIATE"}
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy, not the driver, begins transactions (``_sqlite_begin``): the driver's
+    # legacy mode begins one only at the first INSERT, UPDATE or DELETE, so what a
+    # transaction read before its first write was not part of it (a check-then-delete
+    # could act on a row another process had changed in between).
+    dbapi_connection.isolation_level = None
     # WAL lets the API read while a worker writes; busy_timeout waits for the
     # writer instead of failing with "database is locked".
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """BEGIN IMMEDIATE for a write transaction (``transaction``), BEGIN for a read.
+
+    A deferred transaction that reads and then writes must upgrade its read lock, and
+    SQLite refuses the upgrade at once, without the busy timeout ("database is
+    locked"), when another connection wrote since the read began. IMMEDIATE takes the
+    write lock at BEGIN, where a busy writer is waited for."""
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 #: A pooled connection idle longer than this is pinged before use.
@@ -77,6 +102,7 @@ def make_engine(settings: Settings) -> Engine:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     engine = create_engine(url, pool_size=5, max_overflow=10)
     event.listen(engine.pool, "checkin", _note_checkin)
@@ -90,6 +116,12 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose work is committed on success and rolled back on error."""
+    """A session whose work is committed on success and rolled back on error.
+
+    It is a write transaction: on SQLite it holds the write lock from its first
+    statement, so what it reads stays true until it commits, and waiting for another
+    writer happens at BEGIN, within the busy timeout (a read that turns into a write
+    later could be refused at once). PostgreSQL's transactions are unchanged."""
     with factory() as session, session.begin():
+        session.connection(execution_options=_WRITE)
         yield session
