@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -61,13 +62,13 @@ class MainProcess:
             self.reaper.attempts.engine.dispose(close=False)
             self.reaper = None
 
-    def hand_back_running_jobs(self) -> int:
+    def hand_back_running_jobs(self) -> threading.Thread | None:
         """Stop the reaper and ask this node's running jobs to hand themselves back at
-        their next step; how many were asked (none before start-up)."""
+        their next step, from the thread it returns (see ``Reaper.hand_back``); None
+        before start-up."""
         if self.reaper is None:
-            return 0
-        self.reaper.stop()
-        return self.reaper.attempts.request_handback(f"{self.nodename}/")
+            return None
+        return self.reaper.hand_back(f"{self.nodename}/")
 
 
 main_process = MainProcess()
@@ -112,9 +113,7 @@ def _start_reaper(sender: Any = None, **_: object) -> None:
 
 @worker_shutting_down.connect
 def _hand_back_running_jobs(**_: object) -> None:
-    asked = main_process.hand_back_running_jobs()
-    if asked:
-        log.warning("asked %d running job(s) to hand themselves back at their next step", asked)
+    main_process.hand_back_running_jobs()
 
 
 @app.task(name=RUN_JOB_TASK, ignore_result=True, bind=True)

@@ -142,3 +142,32 @@ class Reaper(threading.Thread):
     def stop(self) -> None:
         self.stopping.set()
         self.join(timeout=5)
+
+    def hand_back(self, worker_prefix: str) -> threading.Thread:
+        """Stop sweeping, then ask the running jobs of workers named ``worker_prefix…``
+        to hand themselves back at their next step, from a thread of its own.
+
+        The caller is the worker's SIGTERM handler. Python runs it in the main thread,
+        which in a solo pool is the thread running the job, maybe between a
+        checkpoint's UPDATE and its COMMIT: a write made inside the handler would wait
+        for a lock its own thread holds (SQLite gives up after its busy timeout with
+        "database is locked", PostgreSQL waits forever). From here it waits only until
+        the handler has returned and that checkpoint has committed."""
+        thread = threading.Thread(
+            target=self._hand_back, args=(worker_prefix,), name="regulab-handback"
+        )
+        thread.start()  # not a daemon: the worker's exit waits for the request
+        return thread
+
+    def _hand_back(self, worker_prefix: str) -> None:
+        self.stop()
+        try:
+            asked = self.attempts.request_handback(worker_prefix)
+        except Exception:
+            log.exception(
+                "could not ask the running jobs to hand themselves back; "
+                "they finish, or the reaper requeues them once their heartbeats stop"
+            )
+            return
+        if asked:
+            log.warning("asked %d running job(s) to hand themselves back at their next step", asked)
