@@ -71,16 +71,22 @@ class Settings(BaseSettings):
     max_upload_rows: int = Field(
         10_000_000,
         ge=2,
-        description="Data rows an upload may decode to; more get 413 before they are decoded.",
+        description="Data rows an upload may have; more get 413, before decoding: Parquet's "
+        "from its footer, a CSV's counted as one column streams, before it is parsed.",
     )
     max_upload_columns: int = Field(
-        2_000, ge=2, description="Columns an upload may have; more get 413."
+        2_000,
+        ge=2,
+        description="Columns an upload may have; more get 413, from a CSV's header row or a "
+        "Parquet footer, before anything is parsed.",
     )
     max_upload_decoded_bytes: int = Field(
         536_870_912,
         ge=1_048_576,
-        description="Bytes an upload may decode to in memory (rows x columns x 8 for "
-        "numbers); more get 413 before they are decoded.",
+        description="Bytes an upload may decode to in memory; more get 413. A CSV counts 8 "
+        "a cell, before it is parsed; Parquet the footer's widths before decoding, and its "
+        "text as it decodes. An upload takes about 1.5 times this of the API's memory (a CSV "
+        "about 3 times its file size more, while pyarrow parses it).",
     )
     max_job_memory_bytes: int = Field(
         4_294_967_296,

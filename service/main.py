@@ -17,6 +17,7 @@ from service.artifacts import artifact_store_from_settings
 from service.config import Settings
 from service.datasets.service import DatasetService
 from service.datasets.store import DatasetStore
+from service.datasets.table_reader import UploadLimits
 from service.db import make_engine
 from service.jobs.policy import MemoryLimit, Queues, TimeLimits
 from service.jobs.service import JobService
@@ -78,5 +79,13 @@ def build_context(settings: Settings) -> AppContext:
         keys=ApiKeys(settings.api_key_list),
         jobs=jobs,
         sweeps=SweepService(store=SweepStore(engine), jobs=jobs, artifacts=artifacts),
-        datasets=DatasetService(store=datasets, artifacts=artifacts),
+        datasets=DatasetService(
+            store=datasets,
+            artifacts=artifacts,
+            limits=UploadLimits(
+                settings.max_upload_rows,
+                settings.max_upload_columns,
+                settings.max_upload_decoded_bytes,
+            ),
+        ),
     )

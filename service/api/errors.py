@@ -16,7 +16,7 @@ from starlette.routing import compile_path
 
 from service.artifacts import ArtifactNotFoundError
 from service.datasets.service import DatasetConflictError, DatasetNotFoundError
-from service.datasets.uploads import UploadError
+from service.datasets.table_reader import UploadError, UploadTooLargeError
 from service.jobs.service import IdempotencyConflictError, JobNotFoundError, JobStateError
 from service.jobs.validation import SpecError
 from service.pagination import InvalidCursorError
@@ -92,6 +92,7 @@ PLAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     JobStateError: (409, "{}"),
     IdempotencyConflictError: (409, "{}"),
     DatasetConflictError: (409, "{}"),
+    UploadTooLargeError: (413, "{}"),
     SweepStateError: (409, "{}"),
 }
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import pyarrow as pa
 from sqlalchemy.exc import IntegrityError
 
 from api_schemas import (
@@ -23,6 +24,7 @@ from api_schemas import (
 from service.artifacts import ArtifactStore
 from service.datasets.catalog import BUILTIN_DATASETS
 from service.datasets.store import DatasetInUseError, DatasetStore
+from service.datasets.table_reader import UploadLimits
 from service.datasets.uploads import parse_upload, preview, to_parquet
 from service.db import utcnow
 from service.tables import UploadedDataset
@@ -66,10 +68,12 @@ class UploadForm:
 
 @dataclass(frozen=True)
 class DatasetService:
-    """Built once per API process: the uploads' rows and the store their files are in."""
+    """Built once per API process: the uploads' rows, the store their files are in, and
+    how large an upload may decode."""
 
     store: DatasetStore
     artifacts: ArtifactStore
+    limits: UploadLimits
 
     def upload(
         self, file: BinaryIO, filename: str, form: UploadForm, owner: str
@@ -80,12 +84,17 @@ class DatasetService:
             path = Path(folder) / "upload"
             with path.open("wb") as handle:
                 shutil.copyfileobj(file, handle, 1 << 20)
-            return self._add(path, filename, form, owner)
+            try:
+                return self._add(path, filename, form, owner)
+            finally:
+                # The decoded table is gone; hand its memory back to the system rather
+                # than keep the high-water mark of the largest upload for good.
+                pa.default_memory_pool().release_unused()
 
     def _add(
         self, path: Path, filename: str, form: UploadForm, owner: str
     ) -> tuple[DatasetRead, bool]:
-        parsed = parse_upload(path, filename, form.target, form.task)
+        parsed = parse_upload(path, filename, form.target, form.task, self.limits)
         existing = self.store.find(owner, parsed.content_hash, form.target)
         if existing is not None:
             return to_read(existing), False

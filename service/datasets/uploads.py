@@ -1,37 +1,29 @@
-"""Reading and checking an uploaded table (CSV or Parquet) in the API process.
+"""Checking and summarizing an uploaded table (CSV or Parquet) in the API process.
 
 pyarrow only: no pandas, scikit-learn or torch. Every refusal names the column (and
-rows where there are any), and happens before anything is stored.
+rows where there are any), and happens before anything is stored. Each step is linear in
+the table's size (reading it, within limits, is table_reader's).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from api_schemas import ColumnSummary, TaskType
+from service.datasets.table_reader import UploadError, UploadLimits, detect_format, read_table
 
-PARQUET_MAGIC = b"PAR1"
 #: A numeric target with at most this many distinct whole values (each seen twice on
 #: average) is taken as classes when the upload does not say.
 MAX_INFERRED_CLASSES = 20
-
-
-class UploadError(ValueError):
-    """A refused upload; ``field`` is the form field or column it is about."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
 
 
 @dataclass(frozen=True)
@@ -51,45 +43,6 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def detect_format(path: Path, filename: str) -> Literal["csv", "parquet"]:
-    """By extension, checked against the content: a .csv that is Parquet is refused."""
-    suffix = Path(filename).suffix.lower()
-    with path.open("rb") as handle:
-        head = handle.read(4)
-    is_parquet = head == PARQUET_MAGIC
-    if suffix == ".parquet":
-        if not is_parquet:
-            raise UploadError("file", f"{filename} is named .parquet but is not a Parquet file")
-        return "parquet"
-    if suffix in {".csv", ".txt"}:
-        if is_parquet:
-            raise UploadError("file", f"{filename} is named {suffix} but holds Parquet")
-        return "csv"
-    raise UploadError("file", f"{filename}: upload a .csv or a .parquet file")
-
-
-def read_table(path: Path, fmt: Literal["csv", "parquet"], filename: str) -> pa.Table:
-    if path.stat().st_size == 0:
-        raise UploadError("file", f"{filename} is empty")
-    try:
-        if fmt == "parquet":
-            return pq.read_table(path)
-        _check_csv_header(path, filename)
-        return pa_csv.read_csv(path)
-    except UploadError:
-        raise
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeDecodeError) as exc:
-        raise UploadError("file", f"{filename} could not be parsed: {exc}") from exc
-
-
-def _check_csv_header(path: Path, filename: str) -> None:
-    with path.open("rb") as handle:
-        first = handle.readline().decode("utf-8", errors="strict")
-    header = next(csv.reader(io.StringIO(first)), [])
-    if not any(name.strip() for name in header):
-        raise UploadError("file", f"{filename} has no header row")
 
 
 def summarize(table: pa.Table) -> list[ColumnSummary]:
@@ -143,11 +96,13 @@ def infer_task(column: pa.ChunkedArray, requested: TaskType | None, target: str)
     return "classification" if whole and few else "regression"
 
 
-def parse_upload(path: Path, filename: str, target: str, task: TaskType | None) -> ParsedUpload:
+def parse_upload(
+    path: Path, filename: str, target: str, task: TaskType | None, limits: UploadLimits
+) -> ParsedUpload:
     fmt = detect_format(path, filename)
-    table = read_table(path, fmt, filename)
+    table = read_table(path, fmt, filename, limits)
     names = table.column_names
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
     if duplicates:
         raise UploadError("file", f"duplicate column names: {', '.join(map(repr, duplicates))}")
     if table.num_rows < 2:
@@ -183,27 +138,28 @@ def parse_upload(path: Path, filename: str, target: str, task: TaskType | None) 
 def _nan_as_missing(table: pa.Table) -> pa.Table:
     """NaN in a float column is a missing value (as pandas writes one): make it null, so
     the summary counts it and preprocessing imputes or drops it. Infinities are refused."""
-    for index, (name, column) in enumerate(zip(table.column_names, table.columns, strict=True)):
+    columns = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
         if not pa.types.is_floating(column.type):
+            columns.append(column)
             continue
         infinite = pc.is_inf(column)
         if pc.any(infinite).as_py():
-            rows = _rows_where(infinite.to_pylist())
+            rows = _rows_where(infinite)
             raise UploadError(name, f"column {name!r} has infinite values in rows {rows}")
         nan = pc.is_nan(column)
-        if pc.any(nan).as_py():
-            table = table.set_column(index, name, pc.if_else(nan, None, column))
-    return table
+        columns.append(pc.if_else(nan, None, column) if pc.any(nan).as_py() else column)
+    return pa.table(columns, schema=table.schema)
 
 
-def _null_rows(column: pa.ChunkedArray, limit: int = 10) -> str:
+def _null_rows(column: pa.ChunkedArray) -> str:
     """1-based data row numbers of the missing values, as a user counts them."""
-    return _rows_where([v is None for v in column.to_pylist()], limit)
+    return _rows_where(pc.is_null(column))
 
 
-def _rows_where(flags: list[bool | None], limit: int = 10) -> str:
-    rows = [i + 1 for i, flag in enumerate(flags) if flag]
-    shown = ", ".join(map(str, rows[:limit]))
+def _rows_where(flags: pa.ChunkedArray, limit: int = 10) -> str:
+    rows = pc.indices_nonzero(flags)
+    shown = ", ".join(str(i + 1) for i in rows.slice(0, limit).to_pylist())
     return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 

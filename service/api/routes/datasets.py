@@ -11,6 +11,12 @@ from service.datasets.service import UploadForm
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
+TOO_LARGE = {
+    "model": ErrorBody,
+    "description": "The file is larger than REGULAB_MAX_UPLOAD_BYTES, or would decode to "
+    "more rows, columns or bytes than REGULAB_MAX_UPLOAD_ROWS, _COLUMNS or _DECODED_BYTES "
+    "(the detail names which).",
+}
 
 
 def upload_form(
@@ -28,7 +34,11 @@ def list_datasets(ctx: ContextDep, owner: CallerDep) -> DatasetList:
     return ctx.datasets.available(owner)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses={200: {"model": DatasetRead}})
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": DatasetRead}, 413: TOO_LARGE},
+)
 def upload_dataset(
     ctx: ContextDep,
     owner: CallerDep,
@@ -36,7 +46,9 @@ def upload_dataset(
     file: Annotated[UploadFile, File(description="CSV or Parquet")],
     form: Annotated[UploadForm, Depends(upload_form)],
 ) -> DatasetRead:
-    """Check and store a table (201); the same bytes again return the first upload (200)."""
+    """Check and store a table (201); the same bytes again return the first upload (200).
+    A file that would decode past REGULAB_MAX_UPLOAD_ROWS, _COLUMNS or _DECODED_BYTES is
+    refused (413) before it is decoded."""
     dataset, created = ctx.datasets.upload(file.file, file.filename or "upload", form, owner)
     if not created:
         response.status_code = status.HTTP_200_OK
