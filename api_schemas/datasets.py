@@ -76,6 +76,13 @@ class ColumnSummary(BaseModel):
     categories: dict[str, int] | None = Field(None, description="The 20 most frequent values.")
 
 
+COLUMN_PAGE = (
+    "One page of the columns, in the table's order: ``columns_limit`` (default 100) from "
+    "``columns_offset`` (default 0) on."
+)
+NEXT_COLUMNS = "The columns_offset of the next page of columns; null on the last page."
+
+
 class DatasetRead(BaseModel):
     """An uploaded dataset: its schema, summary and provenance."""
 
@@ -85,7 +92,9 @@ class DatasetRead(BaseModel):
     task: TaskType
     target: str
     rows: int
-    columns: list[ColumnSummary]
+    columns: list[ColumnSummary] = Field(description=COLUMN_PAGE)
+    column_count: int = Field(description="Columns in the table, the target included.")
+    next_columns_offset: int | None = Field(None, description=NEXT_COLUMNS)
     classes: list[str] | None = None
     content_hash: str = Field(description="sha256 of the uploaded bytes.")
     format: Literal["csv", "parquet"]
@@ -94,5 +103,9 @@ class DatasetRead(BaseModel):
 
 
 class DatasetPreview(BaseModel):
-    columns: list[str]
+    """The first rows of one page of an uploaded dataset's columns."""
+
+    columns: list[str] = Field(description=COLUMN_PAGE)
     rows: list[list[str | float | int | bool | None]]
+    column_count: int = Field(description="Columns in the table, the target included.")
+    next_columns_offset: int | None = Field(None, description=NEXT_COLUMNS)

@@ -8,7 +8,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import pyarrow as pa
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +30,9 @@ from service.db import utcnow
 from service.tables import UploadedDataset
 
 BUILTIN = [d.info() for d in BUILTIN_DATASETS.values()]
+#: Columns a dataset read returns unless it asks for another page size.
+COLUMNS_PER_PAGE = 100
+T = TypeVar("T")
 
 
 class DatasetNotFoundError(LookupError):
@@ -40,14 +43,34 @@ class DatasetConflictError(RuntimeError):
     pass
 
 
-def to_read(row: UploadedDataset) -> DatasetRead:
+@dataclass(frozen=True)
+class ColumnPage:
+    """Which of a dataset's columns a read returns: ``limit`` from ``offset`` on."""
+
+    offset: int = 0
+    limit: int = COLUMNS_PER_PAGE
+
+    def of(self, items: list[T]) -> tuple[list[T], int | None]:
+        """This page of ``items``, and the offset of the next page."""
+        return items[self.offset : self.offset + self.limit], self.next_offset(len(items))
+
+    def next_offset(self, total: int) -> int | None:
+        """Where the next page starts; None when this page reaches the last of ``total``."""
+        end = self.offset + self.limit
+        return end if end < total else None
+
+
+def to_read(row: UploadedDataset, page: ColumnPage) -> DatasetRead:
+    columns, next_offset = page.of(row.columns)
     return DatasetRead(
         id=row.id,
         name=row.name,
         task="classification" if row.task == "classification" else "regression",
         target=row.target,
         rows=row.rows,
-        columns=[ColumnSummary.model_validate(c) for c in row.columns],
+        columns=[ColumnSummary.model_validate(c) for c in columns],
+        column_count=len(row.columns),
+        next_columns_offset=next_offset,
         classes=row.classes,
         content_hash=row.content_hash,
         format="parquet" if row.format == "parquet" else "csv",
@@ -79,7 +102,8 @@ class DatasetService:
         self, file: BinaryIO, filename: str, form: UploadForm, owner: str
     ) -> tuple[DatasetRead, bool]:
         """Parse and check the file, store it as Parquet; the same bytes (and target) again
-        return the dataset stored the first time. Returns (dataset, created)."""
+        return the dataset stored the first time. Returns (dataset, created), with the
+        first page of its columns."""
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "upload"
             with path.open("wb") as handle:
@@ -97,7 +121,7 @@ class DatasetService:
         parsed = parse_upload(path, filename, form.target, form.task, self.limits)
         existing = self.store.find(owner, parsed.content_hash, form.target)
         if existing is not None:
-            return to_read(existing), False
+            return to_read(existing, ColumnPage()), False
         dataset_id = str(uuid.uuid4())
         key = f"datasets/{dataset_id}/data.parquet"
         self.artifacts.put(key, to_parquet(parsed.table))
@@ -123,8 +147,8 @@ class DatasetService:
             existing = self.store.find(owner, parsed.content_hash, form.target)
             if existing is None:
                 raise
-            return to_read(existing), False
-        return to_read(row), True
+            return to_read(existing, ColumnPage()), False
+        return to_read(row, ColumnPage()), True
 
     def available(self, owner: str) -> DatasetList:
         """The built-in datasets and the caller's uploads."""
@@ -149,13 +173,18 @@ class DatasetService:
             raise DatasetNotFoundError(dataset_id)
         return row
 
-    def get(self, dataset_id: str, owner: str) -> DatasetRead:
-        return to_read(self._owned(dataset_id, owner))
+    def get(self, dataset_id: str, owner: str, page: ColumnPage) -> DatasetRead:
+        return to_read(self._owned(dataset_id, owner), page)
 
-    def preview(self, dataset_id: str, owner: str, rows: int) -> DatasetPreview:
+    def preview(self, dataset_id: str, owner: str, rows: int, page: ColumnPage) -> DatasetPreview:
         with self.artifacts.open(self._owned(dataset_id, owner).key) as stream:
-            columns, values = preview(stream.read(), rows)
-        return DatasetPreview(columns=columns, rows=values)
+            shown = preview(stream, rows, page.offset, page.limit)
+        return DatasetPreview(
+            columns=shown.columns,
+            rows=shown.rows,
+            column_count=shown.column_count,
+            next_columns_offset=page.next_offset(shown.column_count),
+        )
 
     def delete(self, dataset_id: str, owner: str) -> None:
         try:

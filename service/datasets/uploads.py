@@ -12,7 +12,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -169,6 +169,28 @@ def to_parquet(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
-def preview(data: bytes, rows: int) -> tuple[list[str], list[list[Any]]]:
-    table = pq.read_table(io.BytesIO(data)).slice(0, rows)
-    return table.column_names, [list(row.values()) for row in table.to_pylist()]
+@dataclass(frozen=True)
+class Preview:
+    """The first rows of some of a stored table's columns, and how many columns it has."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+    column_count: int
+
+
+def preview(source: BinaryIO, rows: int, offset: int, limit: int) -> Preview:
+    """The first ``rows`` rows of the stored file's columns ``offset`` to ``offset +
+    limit``: only those are read (time and memory bounded by the page, not the table)."""
+    with pq.ParquetFile(source) as parquet:
+        schema = parquet.schema_arrow
+        page = schema.names[offset : offset + limit]
+        batches: list[pa.RecordBatch] = []
+        read = 0
+        for batch in parquet.iter_batches(batch_size=rows, columns=page) if page else []:
+            batches.append(batch.slice(0, rows - read))
+            read += batches[-1].num_rows
+            if read >= rows:
+                break
+    table = pa.Table.from_batches(batches, pa.schema([schema.field(name) for name in page]))
+    values = [list(row.values()) for row in table.to_pylist()] if page else []
+    return Preview(page, values, len(schema.names))

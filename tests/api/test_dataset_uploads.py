@@ -62,7 +62,10 @@ def test_upload_describes_the_table_and_the_same_bytes_give_one_dataset(client: 
     assert preview == {
         "columns": ["size", "rooms", "district", "price"],
         "rows": [[50, 2, "north", 150], [80, 3, "south", 260]],
+        "column_count": 4,
+        "next_columns_offset": None,
     }
+    assert (body["column_count"], body["next_columns_offset"]) == (4, None)
 
 
 def test_parquet_uploads_too(client: TestClient) -> None:

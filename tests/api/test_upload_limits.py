@@ -1,5 +1,6 @@
 """Uploads that would decode past REGULAB_MAX_UPLOAD_ROWS, _COLUMNS or _DECODED_BYTES are
-refused (413) before they are decoded, and nothing is stored."""
+refused (413) before they are decoded, and nothing is stored; reads page a wide table's
+columns."""
 
 from __future__ import annotations
 
@@ -138,6 +139,39 @@ def test_a_csv_past_the_decoded_bytes_is_refused_before_it_is_parsed(
         assert_refused(refused, "MAX_UPLOAD_DECODED_BYTES", "1280000 bytes at 8 a cell")
         assert stored_uploads(client, embedded_settings) == []
         assert upload(client, csv_text(4, 30_000), "cells.csv", "c0").status_code == 201
+
+
+def test_reads_page_the_columns_of_a_wide_table(settings: Settings) -> None:
+    with api_with(settings) as client:
+        created = upload(client, csv_text(250, 3), "wide.csv", "c249").json()
+        assert (len(created["columns"]), created["column_count"]) == (100, 250)
+        dataset = f"/v1/datasets/{created['id']}"
+        names: list[str] = []
+        offset: int | None = 0
+        while offset is not None:
+            page = client.get(dataset, params={"columns_offset": offset}).json()
+            assert page["column_count"] == 250 and len(page["columns"]) <= 100
+            names += [c["name"] for c in page["columns"]]
+            offset = page["next_columns_offset"]
+        assert names == [f"c{i}" for i in range(250)]
+        last = client.get(f"{dataset}/preview", params={"rows": 2, "columns_offset": 200}).json()
+        assert last["columns"] == [f"c{i}" for i in range(200, 250)]
+        assert last["rows"] == [
+            [i % 10 for i in range(200, 250)],
+            [i % 10 for i in range(201, 251)],
+        ]
+        assert (last["column_count"], last["next_columns_offset"]) == (250, None)
+        first = client.get(f"{dataset}/preview", params={"columns_limit": 10}).json()
+        assert (first["columns"][-1], len(first["rows"][0]), first["next_columns_offset"]) == (
+            "c9",
+            10,
+            10,
+        )
+        past = client.get(dataset, params={"columns_offset": 300}).json()
+        assert (past["columns"], past["next_columns_offset"]) == ([], None)
+        too_many = client.get(dataset, params={"columns_limit": 1001})
+        assert too_many.status_code == 422
+        assert too_many.json()["detail"][0]["loc"] == ["query", "columns_limit"]
 
 
 @pytest.fixture(scope="module")

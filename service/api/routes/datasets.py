@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile,
 
 from api_schemas import DatasetList, DatasetPreview, DatasetRead, ErrorBody, TaskType
 from service.api.deps import CallerDep, ContextDep
-from service.datasets.service import UploadForm
+from service.datasets.service import COLUMNS_PER_PAGE, ColumnPage, UploadForm
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 
@@ -26,6 +26,19 @@ def upload_form(
 ) -> UploadForm:
     """The upload's form fields beside its file (a dependency, so the route stays short)."""
     return UploadForm(name, target, task)
+
+
+def column_page(
+    columns_offset: Annotated[int, Query(ge=0, description="First column to return.")] = 0,
+    columns_limit: Annotated[
+        int, Query(ge=1, le=1000, description="Columns to return.")
+    ] = COLUMNS_PER_PAGE,
+) -> ColumnPage:
+    """Which columns a read returns; the answer's next_columns_offset gives the next page."""
+    return ColumnPage(columns_offset, columns_limit)
+
+
+PageDep = Annotated[ColumnPage, Depends(column_page)]
 
 
 @router.get("")
@@ -48,7 +61,7 @@ def upload_dataset(
 ) -> DatasetRead:
     """Check and store a table (201); the same bytes again return the first upload (200).
     A file that would decode past REGULAB_MAX_UPLOAD_ROWS, _COLUMNS or _DECODED_BYTES is
-    refused (413) before it is decoded."""
+    refused (413) before it is decoded. The answer holds the first page of columns."""
     dataset, created = ctx.datasets.upload(file.file, file.filename or "upload", form, owner)
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -56,8 +69,8 @@ def upload_dataset(
 
 
 @router.get("/{dataset_id}", responses=NOT_FOUND)
-def get_dataset(dataset_id: str, ctx: ContextDep, owner: CallerDep) -> DatasetRead:
-    return ctx.datasets.get(dataset_id, owner)
+def get_dataset(dataset_id: str, ctx: ContextDep, owner: CallerDep, page: PageDep) -> DatasetRead:
+    return ctx.datasets.get(dataset_id, owner, page)
 
 
 @router.get("/{dataset_id}/preview", responses=NOT_FOUND)
@@ -65,9 +78,10 @@ def preview_dataset(
     dataset_id: str,
     ctx: ContextDep,
     owner: CallerDep,
+    page: PageDep,
     rows: Annotated[int, Query(ge=1, le=1000)] = 20,
 ) -> DatasetPreview:
-    return ctx.datasets.preview(dataset_id, owner, rows)
+    return ctx.datasets.preview(dataset_id, owner, rows, page)
 
 
 @router.delete("/{dataset_id}", status_code=204, responses={**NOT_FOUND, 409: {"model": ErrorBody}})
