@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 
 from fastapi import FastAPI
 
@@ -24,7 +23,7 @@ from service.jobs.service import JobService
 from service.jobs.store import JobStore
 from service.sweeps.service import SweepService
 from service.sweeps.store import SweepStore
-from service.task_queue import make_celery, publish_job
+from service.task_queue import JobPublisher, make_celery
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -67,7 +66,7 @@ def build_context(settings: Settings) -> AppContext:
         store=JobStore(engine),
         datasets=datasets,
         artifacts=artifacts,
-        publish=partial(publish_job, celery),
+        publish=JobPublisher(celery),
         limits=TimeLimits(settings.job_default_max_seconds, settings.job_max_seconds),
         queues=Queues(settings.queue, settings.gpu_queue),
         memory=MemoryLimit(settings.max_job_memory_bytes),

@@ -7,6 +7,8 @@ the trainers.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from celery import Celery
@@ -14,6 +16,11 @@ from celery import Celery
 from service.config import Settings
 
 RUN_JOB_TASK = "regulab.run_job"
+#: Seconds a connection to a Redis broker may take to open: a publish to a broker whose
+#: host is gone gives up after this, not after the OS's minutes.
+BROKER_CONNECT_TIMEOUT_SECONDS = 1.0
+#: After a publish fails, the API does not try the broker again for this long.
+PUBLISH_PAUSE_SECONDS = 2.0
 
 
 def _filesystem_transport_options(settings: Settings) -> dict[str, Any]:
@@ -51,15 +58,13 @@ def make_celery(settings: Settings) -> Celery:
             # above the hard time limit, so a job still running is never delivered
             # twice for being slow (Celery #5935).
             "visibility_timeout": hard_time_limit(settings) + 600,
-            "socket_connect_timeout": 5,
-            # A publish to a broker that is down fails within half a second instead
-            # of holding an HTTP request for the default 4 s of reconnects: the job
-            # is in the store and the reaper publishes it once the broker is back.
-            # (The worker's consumer reconnects under its own, unbounded policy.)
-            "max_retries": 2,
-            "interval_start": 0,
-            "interval_step": 0.2,
-            "interval_max": 0.5,
+            "socket_connect_timeout": BROKER_CONNECT_TIMEOUT_SECONDS,
+            # A publish opens the connection once, with no reconnects (kombu's default
+            # is 4 s of them; two retries 0.2 s apart made a POST take 210 ms with the
+            # broker down): every message has an outbox, the job's row, and the
+            # reaper publishes it once the broker is back. (The worker's consumer
+            # reconnects under its own, unbounded policy.)
+            "max_retries": 0,
         }
     app.conf.update(
         broker_transport_options=transport_options,
@@ -105,6 +110,41 @@ def publish_job(app: Celery, job_id: str, queue: str) -> None:
     # retry=False: with the broker down, fail at once and leave the job to the
     # reaper instead of holding the HTTP request in kombu's reconnect loop.
     app.send_task(RUN_JOB_TASK, args=[job_id], exchange="", routing_key=queue, retry=False)
+
+
+class BrokerPausedError(ConnectionError):
+    """A publish failed moments ago, so this one was not tried."""
+
+
+class JobPublisher:
+    """The API's publisher: it publishes each job's message as the job is created, and
+    after a publish fails it does not try the broker for ``pause`` seconds, raising
+    BrokerPausedError at once instead. So no request waits on a broker that is down
+    (a try costs a refused connection, or up to the connect timeout when the broker's
+    host is gone); those jobs stay queued and unpublished, and the workers' reaper
+    publishes them once the broker is back. One instance serves all of the API's
+    threads.
+    """
+
+    def __init__(
+        self,
+        app: Celery,
+        pause: float = PUBLISH_PAUSE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.app, self.pause, self.clock = app, pause, clock
+        self.paused_until = float("-inf")
+
+    def __call__(self, job_id: str, queue: str) -> None:
+        if self.clock() < self.paused_until:
+            raise BrokerPausedError(
+                f"the broker failed a publish less than {self.pause:g} s ago; not tried"
+            )
+        try:
+            publish_job(self.app, job_id, queue)
+        except Exception:
+            self.paused_until = self.clock() + self.pause
+            raise
 
 
 def broker_reachable(app: Celery, timeout: float = 2.0) -> bool:
