@@ -120,6 +120,13 @@ def _read_parquet(path: Path, filename: str, limits: UploadLimits) -> pa.Table:
         limits.check_columns(filename, meta.num_columns)
         limits.check_rows(filename, meta.num_rows)
         limits.check_decoded_bytes(filename, _parquet_decoded_floor(meta), " or more")
+        for field in parquet.schema_arrow:
+            if pa.types.is_nested(field.type):
+                raise UploadError(
+                    field.name,
+                    f"column {field.name!r} holds {field.type} values: upload flat columns "
+                    "(numbers, text, booleans, dates)",
+                )
         batches, decoded = [], 0
         for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
             decoded += batch.nbytes

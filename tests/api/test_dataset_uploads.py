@@ -77,10 +77,13 @@ def test_parquet_uploads_too(client: TestClient) -> None:
     assert (response.json()["task"], response.json()["classes"]) == ("classification", ["a", "b"])
 
 
-def parquet_bytes() -> bytes:
+def parquet_bytes(table: pa.Table | None = None) -> bytes:
     sink = io.BytesIO()
-    pq.write_table(pa.table({"a": [1, 2]}), sink)
+    pq.write_table(pa.table({"a": [1, 2]}) if table is None else table, sink)
     return sink.getvalue()
+
+
+NESTED = pa.table({"tags": [[1], [2, 3], []], "price": [1.0, 2.5, 4.0]})
 
 
 BAD_FILES = [
@@ -108,6 +111,7 @@ BAD_FILES = [
     ("garbage", b"\x00\x01\x02\xff\xfe", "g.csv", {}, "file", "could not be parsed"),
     ("parquet named csv", parquet_bytes(), "p.csv", {}, "file", "holds Parquet"),
     ("csv named parquet", HOUSES, "h.parquet", {}, "file", "not a Parquet file"),
+    ("nested column", parquet_bytes(NESTED), "n.parquet", {}, "tags", "upload flat columns"),
 ]
 
 
