@@ -15,7 +15,10 @@ bounds exactly the process that runs the job; Celery's ``worker_max_memory_per_c
 only recycles a child after its task has finished, too late for a job that grows.
 
 Time: at ``max_seconds`` a ``SIGALRM`` raises ``StopTrainingError("time_limit")`` in the
-job's thread at its next Python instruction, inside a step, not only between steps. A
+job's thread at its next Python instruction, inside a step, not only between steps; never
+in the middle of a conversation with the store or the broker (a connection left half way
+through a query could not be used to record the failure): there it tries again 20 ms
+later. A
 job stuck in native code past 5% more is failed ``time_limit`` by a watchdog thread,
 which then kills its pool process (Celery starts another; the message's redelivery
 finds the job finished).
@@ -39,6 +42,9 @@ from workers.progress import StopTrainingError
 SLACK_BYTES = 512 * 2**20
 #: The watchdog acts this long after the alarm: max_seconds x 1.05, and at least 1 s.
 OVERRUN_FRACTION, MIN_OVERRUN_SECONDS = 0.05, 1.0
+#: Modules the alarm does not interrupt (it retries after ``ALARM_RETRY_SECONDS``).
+PROTECTED_MODULES = ("sqlalchemy", "psycopg", "sqlite3", "kombu", "redis", "logging")
+ALARM_RETRY_SECONDS = 0.02
 #: Allocation failures that libraries raise as RuntimeError rather than MemoryError.
 _ALLOCATION_FAILURES = (
     "can't allocate memory",
@@ -67,6 +73,15 @@ def _address_space() -> int:
 def _may_use_cuda() -> bool:
     torch = sys.modules.get("torch")
     return torch is not None and bool(torch.cuda.is_available())
+
+
+def _in_protected_code(frame: FrameType | None) -> bool:
+    while frame is not None:
+        module = str(frame.f_globals.get("__name__", ""))
+        if module.split(".", maxsplit=1)[0] in PROTECTED_MODULES:
+            return True
+        frame = frame.f_back
+    return False
 
 
 class MemoryCeiling:
@@ -122,7 +137,10 @@ class Deadline:
         self.previous_timer = 0.0  # another user's alarm (pytest-timeout's), put back after
         self.armed = False
 
-    def _alarm(self, _signum: int, _frame: FrameType | None) -> None:
+    def _alarm(self, _signum: int, frame: FrameType | None) -> None:
+        if _in_protected_code(frame):
+            signal.setitimer(signal.ITIMER_REAL, ALARM_RETRY_SECONDS)
+            return
         elapsed = time.monotonic() - self.started
         raise StopTrainingError(
             "time_limit",

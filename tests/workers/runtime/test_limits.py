@@ -51,6 +51,24 @@ def test_the_alarm_stops_a_step_at_max_seconds() -> None:
     assert (signal.getitimer(signal.ITIMER_REAL)[0] > 0) == (timer > 0)
 
 
+def test_the_alarm_waits_for_the_store_to_finish_its_query() -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine("sqlite://")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x)")
+        slow = text(
+            "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3000000)"
+            " SELECT count(*) FROM c"
+        )
+        counted = []
+        with pytest.raises(StopTrainingError), Deadline(0.05, lambda: None):
+            counted.append(connection.execute(slow).scalar())  # longer than the limit
+            while True:
+                sum(range(1000))
+        assert counted == [3000000]  # the query was not interrupted: the loop was
+
+
 def test_the_watchdog_ends_a_job_that_no_alarm_reaches() -> None:
     overran = threading.Event()
 
@@ -116,10 +134,10 @@ def test_max_seconds_ends_a_job_inside_its_step(settings: Settings) -> None:
         regularizers=[],
         training={"epochs": 1, "batch_size": 1, "validation_fraction": 0},
     )
-    job = jobs.create(NewJob(JobCreate.model_validate(body), ANONYMOUS, max_seconds=3))
+    job = jobs.create(NewJob(JobCreate.model_validate(body), ANONYMOUS, max_seconds=6))
     assert run_job(ctx, job.id, "w/1") is Outcome.failed
     failed = jobs.get(job.id)
     assert failed is not None and failed.error_code == "time_limit"
     assert failed.started_at is not None and failed.finished_at is not None
     ran = (failed.finished_at - failed.started_at).total_seconds()
-    assert ran <= 3 * 1.1, f"a 3 s limit ended after {ran:.2f} s"
+    assert ran <= 6 * 1.1, f"a 6 s limit ended after {ran:.2f} s"
