@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from api_schemas.datasets import TaskType
+from api_schemas.predictions import ModelExport
 
 
 class RegressionMetrics(BaseModel):
@@ -112,6 +113,11 @@ class TrainingSummary(BaseModel):
         "units (coefficients are on the model's standardized scale).",
     )
     dataset_hash: str | None = Field(None, description="sha256 of an uploaded dataset's bytes.")
+    export: ModelExport | None = Field(
+        None,
+        description="The job's portable models (ONNX, skops) and what they take as input; "
+        "predictions use them.",
+    )
 
 
 class JobResult(TrainingSummary):

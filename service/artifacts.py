@@ -33,6 +33,11 @@ class ArtifactStore(ABC):
     def delete_prefix(self, prefix: str) -> None:
         """Remove every artifact whose key starts with ``prefix/``."""
 
+    def read(self, key: str) -> bytes:
+        """The whole artifact (for small files: a model, a JSON)."""
+        with self.open(key) as stream:
+            return stream.read()
+
 
 class LocalArtifactStore(ArtifactStore):
     def __init__(self, root: Path) -> None:

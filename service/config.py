@@ -95,6 +95,13 @@ class Settings(BaseSettings):
         "submission; a job that grows past it while running fails out_of_memory.",
     )
 
+    max_prediction_rows: int = Field(
+        10_000, ge=1, le=1_000_000, description="Rows or instances one prediction request may hold."
+    )
+    prediction_sessions: int = Field(
+        32, ge=1, le=10_000, description="ONNX models the API keeps loaded (the least used go)."
+    )
+
     heartbeat_seconds: float = Field(
         5.0, gt=0, description="How often a running job writes its heartbeat."
     )

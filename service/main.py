@@ -11,7 +11,7 @@ from service.api.auth import ApiKeys
 from service.api.body_limit import BodySizeLimit
 from service.api.deps import AppContext
 from service.api.errors import install_error_handlers
-from service.api.routes import datasets, health, jobs, sweeps
+from service.api.routes import datasets, health, jobs, predictions, sweeps
 from service.artifacts import artifact_store_from_settings
 from service.config import Settings
 from service.datasets.service import DatasetService
@@ -21,6 +21,8 @@ from service.db import make_engine
 from service.jobs.policy import MemoryLimit, Queues, TimeLimits
 from service.jobs.service import JobService
 from service.jobs.store import JobStore
+from service.predictions.service import PredictionService
+from service.predictions.sessions import SessionCache
 from service.sweeps.service import SweepService
 from service.sweeps.store import SweepStore
 from service.task_queue import JobPublisher, make_celery
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(datasets.router)
     app.include_router(jobs.router)
+    app.include_router(predictions.router)
     app.include_router(sweeps.router_for(sweeps.SWEEP_ROUTES))
     app.include_router(sweeps.router_for(sweeps.COMPARISON_ROUTES))
     return app
@@ -78,6 +81,12 @@ def build_context(settings: Settings) -> AppContext:
         keys=ApiKeys(settings.api_key_list),
         jobs=jobs,
         sweeps=SweepService(store=SweepStore(engine), jobs=jobs, artifacts=artifacts),
+        predictions=PredictionService(
+            store=jobs.store,
+            artifacts=artifacts,
+            sessions=SessionCache(artifacts.read, settings.prediction_sessions),
+            max_rows=settings.max_prediction_rows,
+        ),
         datasets=DatasetService(
             store=datasets,
             artifacts=artifacts,

@@ -13,6 +13,7 @@ from service.api.auth import ApiKeys
 from service.config import Settings
 from service.datasets.service import DatasetService
 from service.jobs.service import JobService
+from service.predictions.service import PredictionService
 from service.sweeps.service import SweepService
 
 
@@ -27,6 +28,7 @@ class AppContext:
     keys: ApiKeys
     jobs: JobService
     sweeps: SweepService
+    predictions: PredictionService
     datasets: DatasetService
 
 

@@ -20,6 +20,7 @@ from service.datasets.table_reader import UploadError, UploadTooLargeError
 from service.jobs.service import IdempotencyConflictError, JobNotFoundError, JobStateError
 from service.jobs.validation import SpecError
 from service.pagination import InvalidCursorError
+from service.predictions.inputs import PredictionInputError
 from service.sweeps.service import SweepNotFoundError, SweepStateError
 
 
@@ -70,6 +71,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SpecError)
     async def _spec(_: Request, exc: SpecError) -> JSONResponse:
         return _field_error(list(exc.loc), exc.message, "invalid_spec")
+
+    @app.exception_handler(PredictionInputError)
+    async def _input(_: Request, exc: PredictionInputError) -> JSONResponse:
+        return _field_error(["body", *exc.loc], exc.message, "invalid_input")
 
     @app.exception_handler(InvalidCursorError)
     async def _cursor(_: Request, exc: InvalidCursorError) -> JSONResponse:

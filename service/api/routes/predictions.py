@@ -1,0 +1,76 @@
+"""A succeeded job's model: predictions with it, and its files."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from api_schemas import ErrorBody, ValidationErrorBody
+from api_schemas.predictions import ModelChoice, PredictionRequest, PredictionResponse
+from service.api.deps import CallerDep, ContextDep
+from service.predictions.service import ModelFormat
+
+router = APIRouter(prefix="/v1/jobs", tags=["predictions"])
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No such job of the caller's."},
+    409: {
+        "model": ErrorBody,
+        "description": "The job has not succeeded, or has no such model (no baseline; a "
+        "model that could not be exported, with the reason).",
+    },
+}
+MODEL = Query(description="regularized: the job's fit; baseline: the same model unregularized.")
+
+
+@router.post(
+    "/{job_id}/predictions",
+    responses={
+        **RESPONSES,
+        422: {
+            "model": ValidationErrorBody,
+            "description": "Input the model cannot take (type invalid_input): a missing or "
+            "unknown column, a value of the wrong type, a missing value where training "
+            "refused them, the wrong number of features or image shape, more rows than "
+            "REGULAB_MAX_PREDICTION_ROWS.",
+        },
+    },
+)
+def predict(
+    job_id: str,
+    body: PredictionRequest,
+    ctx: ContextDep,
+    owner: CallerDep,
+    model: Annotated[ModelChoice, MODEL] = "regularized",
+) -> PredictionResponse:
+    """Predict with the job's model: ``rows`` by column name for an uploaded dataset,
+    ``instances`` for a built-in one. The training preprocessing is part of the model."""
+    return ctx.predictions.predict(job_id, owner, body, model)
+
+
+@router.get(
+    "/{job_id}/model",
+    response_class=StreamingResponse,
+    responses={**RESPONSES, 200: {"content": {"application/octet-stream": {}}}},
+)
+def download_model(
+    job_id: str,
+    ctx: ContextDep,
+    owner: CallerDep,
+    format: Annotated[
+        ModelFormat,
+        Query(
+            description="onnx: the whole pipeline, for onnxruntime; skops: a scikit-learn "
+            "estimator; safetensors: a network's weights."
+        ),
+    ] = "onnx",
+    model: Annotated[ModelChoice, MODEL] = "regularized",
+) -> StreamingResponse:
+    stream, filename = ctx.predictions.open_model(job_id, owner, format, model)
+    return StreamingResponse(
+        stream,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

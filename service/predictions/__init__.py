@@ -1,0 +1,1 @@
+"""Predictions with a finished job's exported ONNX pipeline, in the API process."""

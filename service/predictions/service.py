@@ -1,0 +1,114 @@
+"""PredictionService: the verbs the prediction routes call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Literal
+
+import numpy as np
+
+from api_schemas import JobStatus, TrainingSummary
+from api_schemas.predictions import ModelChoice, PredictionRequest, PredictionResponse
+from service.artifacts import ArtifactStore
+from service.jobs.service import JobNotFoundError, JobStateError
+from service.jobs.store import JobStore
+from service.predictions.inputs import prepare
+from service.predictions.sessions import SessionCache
+from service.tables import Job
+
+ModelFormat = Literal["onnx", "skops", "safetensors"]
+#: The file of each model in each format.
+FILES: dict[tuple[ModelFormat, ModelChoice], str] = {
+    ("onnx", "regularized"): "model.onnx",
+    ("onnx", "baseline"): "baseline.onnx",
+    ("skops", "regularized"): "model.skops",
+    ("skops", "baseline"): "baseline.skops",
+    ("safetensors", "regularized"): "model.safetensors",
+}
+
+
+@dataclass(frozen=True)
+class PredictionService:
+    """Built once per API process: the jobs' rows, their files and the ONNX sessions."""
+
+    store: JobStore
+    artifacts: ArtifactStore
+    sessions: SessionCache
+    max_rows: int
+
+    def predict(
+        self, job_id: str, owner: str, request: PredictionRequest, model: ModelChoice
+    ) -> PredictionResponse:
+        job, summary = self._succeeded(job_id, owner)
+        key = self._file_key(job, summary, "onnx", model)
+        assert summary.export is not None
+        prepared = prepare(summary.export.input, request, self.max_rows)
+        session = self.sessions.get(key)
+        outputs = [o.name for o in session.get_outputs()]
+        results = dict(zip(outputs, session.run(outputs, prepared.feeds), strict=True))
+        predictions: list[Any] = results["predictions"].tolist()
+        probabilities = None
+        if summary.task == "classification":
+            classes = summary.classes or []
+            predictions = [classes[int(i)] for i in results["predictions"]]
+            probabilities = np.asarray(results["probabilities"], dtype=np.float64).tolist()
+        return PredictionResponse(
+            job_id=job.id,
+            model=model,
+            predictions=predictions,
+            probabilities=probabilities,
+            classes=summary.classes if summary.task == "classification" else None,
+            warnings=prepared.warnings,
+        )
+
+    def open_model(
+        self, job_id: str, owner: str, fmt: ModelFormat, model: ModelChoice
+    ) -> tuple[BinaryIO, str]:
+        """The model file's stream and its download name."""
+        job, summary = self._succeeded(job_id, owner)
+        key = self._file_key(job, summary, fmt, model)
+        return self.artifacts.open(key), f"{job.id}-{FILES[(fmt, model)]}"
+
+    def _succeeded(self, job_id: str, owner: str) -> tuple[Job, TrainingSummary]:
+        job = self.store.get(job_id, owner=owner, with_artifacts=True)
+        if job is None:
+            raise JobNotFoundError(job_id)
+        if job.status != JobStatus.succeeded or job.result is None:
+            raise JobStateError(
+                f"job {job.id} is {job.status}; its model exists once it has succeeded"
+            )
+        return job, TrainingSummary.model_validate(job.result)
+
+    def _file_key(
+        self, job: Job, summary: TrainingSummary, fmt: ModelFormat, model: ModelChoice
+    ) -> str:
+        """The artifact key of the job's ``model`` in ``fmt``, or JobStateError saying why
+        there is none."""
+        name = FILES.get((fmt, model))
+        if name is None:
+            raise JobStateError(
+                f"{fmt} files hold the regularized network only; ask model=regularized"
+            )
+        export = summary.export
+        if export is None and fmt != "safetensors":
+            raise JobStateError(
+                f"job {job.id} ran before regulab exported models; retry it to get one"
+            )
+        if export is not None and model in export.problems:
+            raise JobStateError(
+                f"job {job.id}'s {model} model could not be exported: {export.problems[model]}"
+            )
+        artifact = next((a for a in job.artifacts if a.name == name), None)
+        if artifact is None:
+            raise JobStateError(_absent(job, summary, fmt, model))
+        return artifact.key
+
+
+def _absent(job: Job, summary: TrainingSummary, fmt: ModelFormat, model: ModelChoice) -> str:
+    if model == "baseline" and summary.baseline is None:
+        return f"job {job.id} has no baseline model (baseline is off or it has no regularizer)"
+    if fmt == "skops":
+        return f"job {job.id} trained a network: skops files hold scikit-learn models; ask onnx"
+    if fmt == "safetensors":
+        return f"job {job.id} trained a scikit-learn model: ask onnx or skops"
+    return f"job {job.id} has no {fmt} file for its {model} model"
