@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from api_schemas.cv import CVSettings
-from api_schemas.grids import LogSpace, Values
+from api_schemas.grids import Grid
 from api_schemas.input import InputModel
 from api_schemas.jobs import JobCreate
 from api_schemas.regularizers import Regularizer
@@ -19,7 +20,7 @@ class Tuning(InputModel):
     """Choose the configuration's penalty alpha by an inner cross-validation over ``alpha``
     on each outer fold's training rows (nested CV: the rows that score it never choose it)."""
 
-    alpha: LogSpace | Values
+    alpha: Grid
     folds: int = Field(3, ge=2, le=20, description="Folds of the inner cross-validation.")
 
 
@@ -40,9 +41,33 @@ class ComparisonCreate(InputModel):
     """``base`` gives the dataset and model (its own regularizers must be empty); each
     configuration adds its regularizers, and all are scored on the same folds."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "base": {
+                        "dataset": {"name": "sparse_regression"},
+                        "model": {"kind": "linear_regression"},
+                    },
+                    "configurations": [
+                        {"name": "none", "regularizers": []},
+                        {"name": "lasso", "regularizers": [{"kind": "l1", "alpha": 1.0}]},
+                        {"name": "ridge", "regularizers": [{"kind": "l2", "alpha": 1.0}]},
+                    ],
+                    "cv": {"folds": 5},
+                }
+            ]
+        }
+    )
+
     kind: Literal["comparison"] = "comparison"
     base: JobCreate
-    configurations: list[Configuration] = Field(min_length=2, max_length=12)
+    configurations: list[Configuration] = Field(
+        min_length=2,
+        max_length=12,
+        description="Each with its own name; distinct names are checked beyond the schema "
+        "(a 422 of type invalid_spec).",
+    )
     cv: CVSettings = Field(default_factory=CVSettings)
 
     @property
@@ -54,7 +79,8 @@ class ComparisonCreate(InputModel):
     def _distinct_names(self) -> ComparisonCreate:
         names = [c.name for c in self.configurations]
         if len(set(names)) != len(names):
-            raise ValueError("configuration names must be distinct")
+            # JSON Schema's uniqueItems compares whole items, not one field of each.
+            raise PydanticCustomError("invalid_spec", "configuration names must be distinct")
         return self
 
 

@@ -5,16 +5,44 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from api_schemas.input import InputModel
 
 TaskType = Literal["regression", "classification"]
 
 
+def _one_source_schema(schema: JsonDict) -> None:
+    """The rule of ``DatasetRef._one_source`` in its JSON schema: a request the schema
+    allows is one the model accepts."""
+    schema["oneOf"] = [
+        {
+            "title": "Built-in dataset",
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string"},
+                "id": {"type": "null"},
+                "features": {"type": "null"},
+            },
+        },
+        {
+            "title": "Uploaded dataset",
+            "required": ["id"],
+            "properties": {
+                "id": {"type": "string"},
+                "name": {"type": "null"},
+                "params": {"maxProperties": 0},
+            },
+        },
+    ]
+
+
 class DatasetRef(InputModel):
     """A built-in dataset by ``name`` (with optional generator ``params``), or an uploaded
     one by ``id`` (with an optional subset of its columns as ``features``)."""
+
+    model_config = ConfigDict(json_schema_extra=_one_source_schema)
 
     name: str | None = Field(None, min_length=1, max_length=64, examples=["seed_linear"])
     params: dict[str, float | int] = Field(

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from typing import Annotated, Any
+
+from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic_core import PydanticCustomError
 
 from api_schemas.input import InputModel
 
+#: A logspace bound, an exponent of 10.
+Exponent = Annotated[float, Field(ge=-12, le=12)]
+
 
 class LogSpace(InputModel):
-    logspace: tuple[float, float, int] = Field(
-        description="[start, stop, num]: num values from 10^start to 10^stop."
+    logspace: tuple[Exponent, Exponent, Annotated[int, Field(ge=2, le=1000)]] = Field(
+        description="[start, stop, num]: num values from 10^start to 10^stop, with "
+        "-12 <= start < stop <= 12 and 2 <= num <= 1000. start < stop is checked beyond the "
+        "schema (a 422 of type invalid_spec)."
     )
 
     @model_validator(mode="after")
-    def _sane(self) -> LogSpace:
-        start, stop, num = self.logspace
-        if not 2 <= num <= 1000 or not -12 <= start < stop <= 12:
-            raise ValueError("logspace needs -12 <= start < stop <= 12 and 2 <= num <= 1000")
+    def _ascending(self) -> LogSpace:
+        start, stop, _ = self.logspace
+        if not start < stop:
+            # JSON Schema cannot compare two items: the type says it is a rule beyond it.
+            raise PydanticCustomError("invalid_spec", "logspace needs start < stop")
         return self
 
     def points(self) -> list[float]:
@@ -25,13 +34,31 @@ class LogSpace(InputModel):
 
 
 class Values(InputModel):
-    values: list[float] = Field(min_length=2, max_length=1000)
+    values: list[Annotated[float, Field(ge=0)]] = Field(
+        min_length=2,
+        max_length=1000,
+        description="Distinct values, none negative.",
+        json_schema_extra={"uniqueItems": True},
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> Values:
-        if any(not v >= 0 for v in self.values) or len(set(self.values)) != len(self.values):
-            raise ValueError("values must be distinct and not negative")
+        if len(set(self.values)) != len(self.values):
+            raise ValueError("values must be distinct")
         return self
 
     def points(self) -> list[float]:
         return list(self.values)
+
+
+def _grid_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "logspace" if "logspace" in value else "values"
+    return "logspace" if isinstance(value, LogSpace) else "values"
+
+
+#: A grid, told apart by its one key: a 422 names only the errors of the form it has.
+Grid = Annotated[
+    Annotated[LogSpace, Tag("logspace")] | Annotated[Values, Tag("values")],
+    Discriminator(_grid_kind),
+]

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api_schemas.datasets import DatasetRef
 from api_schemas.input import InputModel
@@ -56,6 +56,19 @@ class Preprocessing(InputModel):
 
 class JobCreate(InputModel):
     """The body of POST /v1/jobs."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "dataset": {"name": "seed_linear"},
+                    "model": {"kind": "linear_regression"},
+                    "regularizers": [{"kind": "l1", "alpha": 0.2}],
+                    "split": {"test_fraction": 0.0},
+                }
+            ]
+        }
+    )
 
     dataset: DatasetRef
     model: ModelSpec

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import copy
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic.config import JsonDict
 
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.cv import CVSettings
-from api_schemas.grids import LogSpace, Values
+from api_schemas.grids import Grid
 from api_schemas.input import InputModel
 from api_schemas.jobs import JobCreate
 from api_schemas.kinds import MODELS
@@ -16,6 +18,15 @@ from api_schemas.results import ArtifactRef
 from api_schemas.sweep_status import SweepStatusAccepted, SweepStatusRead
 
 GridParameter = Literal["alpha", "l1_ratio", "rate"]
+
+
+def _named_parameters(schema: JsonDict) -> None:
+    """A grid's schema as an object with a property per parameter, which says the same
+    as pydantic's propertyNames and additionalProperties, in the form tools read best."""
+    grid = schema.pop("additionalProperties")
+    del schema["propertyNames"]
+    schema["properties"] = {name: copy.deepcopy(grid) for name in get_args(GridParameter)}
+    schema["additionalProperties"] = False
 
 
 class SweepCreate(InputModel):
@@ -28,9 +39,27 @@ class SweepCreate(InputModel):
       chosen as ElasticNetCV chooses it;
     - ``rate``: the dropout rate of an mlp or cnn; each fold trains a network per rate."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "base": {
+                        "dataset": {"name": "diabetes"},
+                        "model": {"kind": "linear_regression"},
+                        "regularizers": [{"kind": "l1", "alpha": 1.0}],
+                    },
+                    "grid": {"alpha": {"logspace": [-4, 1, 50]}},
+                    "cv": {"folds": 5, "shuffle": True, "seed": 0},
+                }
+            ]
+        }
+    )
+
     kind: Literal["sweep"] = "sweep"
     base: JobCreate
-    grid: dict[GridParameter, LogSpace | Values] = Field(min_length=1, max_length=2)
+    grid: dict[GridParameter, Grid] = Field(
+        min_length=1, max_length=2, json_schema_extra=_named_parameters
+    )
     cv: CVSettings = Field(default_factory=CVSettings)
 
     @property
