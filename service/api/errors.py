@@ -54,9 +54,25 @@ def allowed_methods(app: FastAPI, path: str) -> str:
     return ", ".join(sorted(methods))
 
 
+def unreadable_body(exc: HTTPException) -> JSONResponse:
+    """A 422 naming the body, for the 400 FastAPI and Starlette raise on a body they cannot
+    read (JSON that is not UTF-8, a broken multipart form): regulab raises no 400 itself,
+    and a body that cannot be read is one more invalid input, answered in the one shape."""
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        return _field_error(
+            ["body"],
+            f"the body is not UTF-8 JSON: {cause.reason} at byte {cause.start}",
+            "json_invalid",
+        )
+    return _field_error(["body"], f"the body cannot be read: {exc.detail}", "body_invalid")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 400:
+            return unreadable_body(exc)
         if exc.status_code == 405:
             allow = allowed_methods(app, request.url.path)
             exc.headers = {**(exc.headers or {}), "Allow": allow}
@@ -78,7 +94,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidCursorError)
     async def _cursor(_: Request, exc: InvalidCursorError) -> JSONResponse:
-        return _field_error(["query", "cursor"], str(exc), "value_error")
+        return _field_error(["query", "cursor"], str(exc), "invalid_cursor")
 
     @app.exception_handler(UploadError)
     async def _upload(_: Request, exc: UploadError) -> JSONResponse:

@@ -130,3 +130,87 @@ def test_a_405_allows_every_method_the_api_documents_at_the_path(client: TestCli
         assert response.status_code == 405, path
         allowed = set(response.headers["allow"].split(", "))
         assert allowed == {method.upper() for method in operations}, path
+
+
+@pytest.mark.parametrize(
+    ("url", "content_type", "body", "kind"),
+    [
+        ("/v1/jobs", "application/json", b'{"dataset": {"name": "\xff"}}', "json_invalid"),
+        ("/v1/datasets", "multipart/form-data", b"no boundary", "body_invalid"),
+        ("/v1/datasets", "multipart/form-data; boundary=x", b"not multipart", "body_invalid"),
+    ],
+    ids=["json not utf-8", "form without boundary", "form without parts"],
+)
+def test_a_body_that_cannot_be_read_is_a_422_naming_the_body(
+    client: TestClient, url: str, content_type: str, body: bytes, kind: str
+) -> None:
+    response = client.post(url, content=body, headers={"content-type": content_type})
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert (error["loc"], error["type"]) == (["body"], kind)
+
+
+@pytest.mark.parametrize(
+    ("changes", "loc"),
+    [
+        ({"baseline": 0}, ["body", "baseline"]),
+        ({"baseline": "true"}, ["body", "baseline"]),
+        ({"max_seconds": "60"}, ["body", "max_seconds"]),
+        ({"max_seconds": True}, ["body", "max_seconds"]),
+        ({"split": {"test_fraction": "0.5"}}, ["body", "split", "test_fraction"]),
+    ],
+)
+def test_a_value_of_another_json_type_than_the_schema_says_is_a_422(
+    client: TestClient, changes: dict[str, Any], loc: list[str]
+) -> None:
+    response = client.post("/v1/jobs", json=job_body(**changes))
+    assert response.status_code == 422, response.text
+    assert [error["loc"] for error in response.json()["detail"]] == [loc]
+
+
+def test_an_integer_may_be_written_with_a_zero_fraction(client: TestClient) -> None:
+    """JSON Schema's integer is any number without a fraction."""
+    response = client.post("/v1/jobs", json=job_body(max_seconds=60.0))
+    assert response.status_code == 202, response.text
+    assert client.get(response.json()["url"]).json()["max_seconds"] == 60
+
+
+SWEEP_BASE = job_body(dataset={"name": "diabetes"}, split={"test_fraction": 0.2})
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "loc"),
+    [
+        (
+            "/v1/sweeps",
+            {"base": SWEEP_BASE, "grid": {"alpha": {"logspace": [1, 1, 5]}}},
+            ["body", "grid", "alpha", "logspace"],
+        ),
+        (
+            "/v1/comparisons",
+            {
+                "base": job_body(dataset={"name": "diabetes"}, regularizers=[]),
+                "configurations": [{"name": "same"}, {"name": "same"}],
+            },
+            ["body"],
+        ),
+    ],
+    ids=["logspace start not below stop", "configuration names repeated"],
+)
+def test_a_rule_the_schema_cannot_state_is_a_422_of_type_invalid_spec(
+    client: TestClient, url: str, body: dict[str, Any], loc: list[str]
+) -> None:
+    response = client.post(url, json=body)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert (error["loc"], error["type"]) == (loc, "invalid_spec")
+
+
+def test_a_cursor_this_server_did_not_make_is_a_422_of_type_invalid_cursor(
+    client: TestClient,
+) -> None:
+    for url in ("/v1/jobs", "/v1/sweeps", "/v1/comparisons"):
+        response = client.get(url, params={"cursor": "nonsense"})
+        assert response.status_code == 422, response.text
+        (error,) = response.json()["detail"]
+        assert (error["loc"], error["type"]) == (["query", "cursor"], "invalid_cursor")
