@@ -11,6 +11,7 @@ from service.api.auth import ApiKeys
 from service.api.body_limit import BodySizeLimit
 from service.api.deps import AppContext
 from service.api.errors import install_error_handlers
+from service.api.openapi import install_openapi
 from service.api.routes import datasets, health, jobs, predictions, sweeps
 from service.artifacts import artifact_store_from_settings
 from service.config import Settings
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(predictions.router)
     app.include_router(sweeps.router_for(sweeps.SWEEP_ROUTES))
     app.include_router(sweeps.router_for(sweeps.COMPARISON_ROUTES))
+    install_openapi(app)
     return app
 
 

@@ -26,17 +26,18 @@ class ApiKeys:
     def enabled(self) -> bool:
         return bool(self._keys)
 
-    def owner(self, authorization: str | None) -> str:
-        """The caller's owner id; raises 401 unless a configured key is presented."""
+    def owner(self, key: str | None) -> str:
+        """The caller's owner id, for the ``key`` of ``Authorization: Bearer <key>`` (None
+        when the header is missing or not Bearer); raises 401 unless it is a configured key."""
         if not self._keys:
             return ANONYMOUS
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        if key is None:
             raise _unauthorized("send Authorization: Bearer <API key>")
-        presented = token.strip().encode()
+        presented = key.encode()
         found = None
-        for key, owner in self._keys:  # no early exit: the time does not depend on which key
-            if hmac.compare_digest(presented, key):
+        # No early exit: the time does not depend on which key matches.
+        for configured, owner in self._keys:
+            if hmac.compare_digest(presented, configured):
                 found = owner
         if found is None:
             raise _unauthorized("the API key is not valid")

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from celery import Celery
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from service.api.auth import ApiKeys
@@ -41,9 +42,19 @@ async def get_context(request: Request) -> AppContext:
 ContextDep = Annotated[AppContext, Depends(get_context)]
 
 
-async def get_caller(request: Request, ctx: ContextDep) -> str:
+#: ``Authorization: Bearer <key>``, declared in the OpenAPI document (every /v1 operation).
+BEARER = HTTPBearer(
+    auto_error=False,
+    description="An API key. Required when the server has keys (REGULAB_API_KEYS): without "
+    "one, or with a wrong one, a /v1 operation answers 401. A server without keys ignores "
+    "the header, and every caller is the same anonymous owner.",
+)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+
+
+async def get_caller(ctx: ContextDep, bearer: BearerDep) -> str:
     """The owner id of the caller (every /v1 route depends on it)."""
-    return ctx.keys.owner(request.headers.get("authorization"))
+    return ctx.keys.owner(None if bearer is None else bearer.credentials)
 
 
 CallerDep = Annotated[str, Depends(get_caller)]

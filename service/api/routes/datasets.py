@@ -56,7 +56,14 @@ def upload_dataset(
     ctx: ContextDep,
     owner: CallerDep,
     response: Response,
-    file: Annotated[UploadFile, File(description="CSV or Parquet")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="A table with a header row: a .csv or .txt file (CSV) or a .parquet "
+            "file, told by its name's extension, and holding what the extension says. Any "
+            "other name, or a file that is not such a table, is a 422 of type invalid_upload."
+        ),
+    ],
     form: Annotated[UploadForm, Depends(upload_form)],
 ) -> DatasetRead:
     """Check and store a table (201); the same bytes again return the first upload (200).

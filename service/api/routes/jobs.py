@@ -22,12 +22,31 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorBody}}
+#: The rules a job spec is held to beyond its schema, each a 422 of type invalid_spec.
+SPEC_RULES = (
+    "The body does not match the schema, or breaks a rule that needs the dataset (type "
+    "invalid_spec): the dataset exists (a built-in name with the params GET /v1/datasets "
+    "lists, or the caller's upload by id, features being its columns other than the target) "
+    "and suits the model (its task; a cnn takes images); each regularizer is one the model "
+    "takes, given once, with one penalty at most, and suits the dataset; training applies to "
+    "networks and engine torch; a solver takes the penalty and the classes; the split leaves "
+    "rows to fit on; max_seconds and the job's memory estimate are within the server's limits."
+)
+#: ``cursor`` of a list: opaque, refused (422, type invalid_cursor) unless this server made it.
+CURSOR = Query(
+    description="next_cursor of the page before; empty or absent for the first page. A "
+    "cursor this server did not make is a 422 of type invalid_cursor.",
+)
 
 
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={200: {"model": JobAccepted}, 422: {"model": ValidationErrorBody}, **CONFLICT},
+    responses={
+        200: {"model": JobAccepted},
+        422: {"model": ValidationErrorBody, "description": SPEC_RULES},
+        **CONFLICT,
+    },
 )
 def create_job(
     spec: JobCreate,
@@ -43,12 +62,12 @@ def create_job(
     return accepted
 
 
-@router.get("")
+@router.get("", responses={422: {"model": ValidationErrorBody}})
 def list_jobs(
     ctx: ContextDep,
     owner: CallerDep,
     status: JobStatus | None = None,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, CURSOR] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> JobList:
     return ctx.jobs.page(owner, status, cursor, limit)

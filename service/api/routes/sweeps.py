@@ -19,6 +19,7 @@ from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweep_status import SweepStatus
 from api_schemas.sweeps import SweepAccepted, SweepCreate
 from service.api.deps import CallerDep, ContextDep
+from service.api.routes.jobs import CURSOR, SPEC_RULES
 from service.sweeps.kinds import (
     COMPARISON,
     SWEEP,
@@ -32,6 +33,13 @@ from service.sweeps.kinds import (
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorBody}}
+#: A sweep's and a comparison's rules beyond the schema, besides its base job's.
+SWEEP_RULES = (
+    f"{SPEC_RULES} The base job's rules apply under base; besides (type invalid_spec): a "
+    "grid's logspace has start < stop; a grid is alpha, alpha with l1_ratio, or rate alone, "
+    "for a model and a regularizer that take it; comparison configurations have distinct "
+    "names, and tune applies to a linear or logistic model with one penalty."
+)
 
 
 @dataclass(frozen=True)
@@ -75,20 +83,23 @@ def router_for(routes: KindRoutes[CreateT, ReadT, PageT, AcceptedT, ResultT]) ->
     SweepId = Annotated[str, Path(alias=f"{noun}_id")]
 
     router.post(
-        "", status_code=status.HTTP_202_ACCEPTED, responses={422: {"model": ValidationErrorBody}}
+        "",
+        status_code=status.HTTP_202_ACCEPTED,
+        responses={422: {"model": ValidationErrorBody, "description": SWEEP_RULES}},
     )(routes.create)
 
     @router.get(
         "",
         name=f"list_{noun}s",
         response_model=kind.page,
+        responses={422: {"model": ValidationErrorBody}},
         description=f"The caller's {noun}s, newest first; ``next_cursor`` pages to older ones.",
     )
     def page(
         ctx: ContextDep,
         owner: CallerDep,
         status: SweepStatus | None = None,
-        cursor: str | None = None,
+        cursor: Annotated[str | None, CURSOR] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> PageT:
         return ctx.sweeps.page(kind, owner, status, cursor, limit)
