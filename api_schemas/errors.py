@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 #: The ``type`` of a 422 error for a rule that the JSON schema cannot state: the request
 #: matches the schema, and the operation's 422 description names the rule. Every other
 #: type means the request does not match the schema.
-RULE_ERROR_TYPES = ("invalid_spec", "invalid_upload", "invalid_cursor")
+RULE_ERROR_TYPES = ("invalid_spec", "invalid_upload", "invalid_cursor", "invalid_input")
 
 
 class FieldError(BaseModel):
