@@ -27,7 +27,9 @@ class Tuning(InputModel):
 class Configuration(InputModel):
     name: str = Field(min_length=1, max_length=64, examples=["lasso"])
     regularizers: list[Regularizer] = Field(
-        default_factory=list, description="Empty for no regularization (the baseline)."
+        default_factory=list,
+        max_length=8,
+        description="Empty for no regularization (the baseline).",
     )
     tune: Tuning | None = Field(
         None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
@@ -45,13 +45,17 @@ class DatasetRef(InputModel):
     model_config = ConfigDict(json_schema_extra=_one_source_schema)
 
     name: str | None = Field(None, min_length=1, max_length=64, examples=["seed_linear"])
-    params: dict[str, float | int] = Field(
+    params: dict[Annotated[str, Field(max_length=64)], float | int] = Field(
         default_factory=dict,
+        max_length=16,
         description="Generator parameters (see GET /v1/datasets); unknown names are refused.",
     )
     id: str | None = Field(None, description="An uploaded dataset (POST /v1/datasets).")
-    features: list[str] | None = Field(
-        None, min_length=1, description="Columns to use (uploaded datasets); default all."
+    features: list[Annotated[str, Field(min_length=1, max_length=255)]] | None = Field(
+        None,
+        min_length=1,
+        max_length=2_000,
+        description="Columns to use (uploaded datasets); default all.",
     )
 
     @model_validator(mode="after")

@@ -15,13 +15,15 @@ API runs it with onnxruntime. The ONNX files share one contract:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from api_schemas.input import InputModel
 
 ModelChoice = Literal["regularized", "baseline"]
+#: The most rows a server may be set to take in one request (REGULAB_MAX_PREDICTION_ROWS).
+MAX_ROWS = 1_000_000
 
 
 class InputColumn(BaseModel):
@@ -74,14 +76,20 @@ class ModelExport(BaseModel):
 class PredictionRequest(InputModel):
     """Give ``rows`` (an upload's columns by name) or ``instances`` (arrays), not both."""
 
-    rows: list[dict[str, Any]] | None = Field(
-        None, min_length=1, description="Uploaded datasets: each row maps column to value."
+    rows: list[Annotated[dict[str, Any], Field(max_length=2_000)]] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_ROWS,
+        description="Uploaded datasets: each row maps column to value. At most "
+        "REGULAB_MAX_PREDICTION_ROWS rows (default 10,000).",
     )
     instances: list[Any] | None = Field(
         None,
         min_length=1,
+        max_length=MAX_ROWS,
         description="Built-in datasets: each instance a list of features, or a nested "
-        "[channels][height][width] list for a CNN.",
+        "[channels][height][width] list for a CNN. At most REGULAB_MAX_PREDICTION_ROWS "
+        "instances (default 10,000).",
     )
 
 

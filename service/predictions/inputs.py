@@ -115,6 +115,12 @@ def _cell(column: InputColumn, value: Any, row: int, allow_missing: bool, missin
 
 def _arrays(model: ModelInput, instances: list[Any]) -> np.ndarray:
     shape = tuple(model.image_shape or ()) if model.kind == "image" else (model.features or 0,)
+    try:  # the common case in one conversion; the loop below finds what is wrong
+        whole = np.asarray(instances, dtype=np.float64)
+        if whole.shape == (len(instances), *shape) and np.isfinite(whole).all():
+            return whole
+    except (TypeError, ValueError):
+        pass
     out = np.empty((len(instances), *shape), dtype=np.float64)
     for index, instance in enumerate(instances):
         try:
