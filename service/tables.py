@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from service.db import UTCDateTime
@@ -141,3 +150,63 @@ class Sweep(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_sweeps_owner_kind_created_at", "owner", "kind", "created_at"),)
+
+
+class RegisteredModel(Base):
+    """A name a caller gives a line of trained models: its versions point at succeeded
+    jobs, its aliases (``production``) at versions."""
+
+    __tablename__ = "registered_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    #: The highest version number ever given: the next is one more, so a number is never
+    #: reused after its version is deleted.
+    last_version: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("owner", "name", name="uq_registered_models_owner_name"),)
+
+
+class ModelVersion(Base):
+    """Version ``version`` of a registered model: a succeeded job with an exported model.
+
+    ``job_id`` is ON DELETE RESTRICT: a job that is a version cannot be deleted (the jobs
+    store answers 409 before the database has to refuse it)."""
+
+    __tablename__ = "model_versions"
+
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("registered_models.id", ondelete="CASCADE", name="fk_model_versions_model_id"),
+        primary_key=True,
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(
+        ForeignKey("jobs.id", ondelete="RESTRICT", name="fk_model_versions_job_id"), index=True
+    )
+    #: The job's ``export.input`` (a ModelInput): what the version takes.
+    input: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ModelAlias(Base):
+    """A name (``production``) for one version of a registered model; a version that an
+    alias points at cannot be deleted (the foreign key refuses it)."""
+
+    __tablename__ = "model_aliases"
+
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("registered_models.id", ondelete="CASCADE", name="fk_model_aliases_model_id"),
+        primary_key=True,
+    )
+    alias: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["model_id", "version"],
+            ["model_versions.model_id", "model_versions.version"],
+            name="fk_model_aliases_version",
+        ),
+    )

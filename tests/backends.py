@@ -82,7 +82,7 @@ def redis_url(db: int) -> str:
 def reset(database_url: str, broker_url: str) -> None:
     """Empty this run's tables and queue, so each test starts from nothing."""
     with psycopg.connect(database_url.replace("+psycopg", "")) as connection:
-        connection.execute("TRUNCATE jobs, datasets, sweeps CASCADE")
+        connection.execute("TRUNCATE jobs, datasets, sweeps, registered_models CASCADE")
     client = redis.Redis.from_url(broker_url)
     for key in client.scan_iter():
         if key != _LOCK_KEY.encode():

@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from api_schemas import JobCreate, JobStatus
 from service.db import make_session_factory, transaction, utcnow
 from service.pagination import older_than
-from service.tables import Base, Job, JobArtifact, JobHistory, UploadedDataset
+from service.tables import (
+    Base,
+    Job,
+    JobArtifact,
+    JobHistory,
+    ModelVersion,
+    RegisteredModel,
+    UploadedDataset,
+)
 
 FINISHED = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
 
@@ -28,7 +36,7 @@ class JobFinishedError(RuntimeError):
 
 
 class JobActiveError(RuntimeError):
-    """The operation needs a finished job."""
+    """The job cannot be deleted: it is unfinished, or a model version points at it."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +190,18 @@ class JobStore:
                 return False
             if job.status not in FINISHED:
                 raise JobActiveError(f"job {job_id} is {job.status}; cancel it first")
+            # model_versions.job_id refuses the delete too (RESTRICT); this says why.
+            version = session.execute(
+                select(RegisteredModel.name, ModelVersion.version)
+                .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+                .where(ModelVersion.job_id == job_id)
+                .limit(1)
+            ).first()
+            if version is not None:
+                raise JobActiveError(
+                    f"job {job_id} is version {version.version} of model {version.name}; "
+                    "delete that version first"
+                )
             session.delete(job)
         return True
 
