@@ -12,7 +12,7 @@ from service.api.body_limit import BodySizeLimit
 from service.api.deps import AppContext
 from service.api.errors import install_error_handlers
 from service.api.openapi import install_openapi
-from service.api.routes import datasets, health, jobs, predictions, sweeps
+from service.api.routes import datasets, health, jobs, predictions, registry, sweeps
 from service.artifacts import artifact_store_from_settings
 from service.config import Settings
 from service.datasets.service import DatasetService
@@ -24,6 +24,8 @@ from service.jobs.service import JobService
 from service.jobs.store import JobStore
 from service.predictions.service import PredictionService
 from service.predictions.sessions import SessionCache
+from service.registry.service import RegistryService
+from service.registry.store import RegistryStore
 from service.sweeps.service import SweepService
 from service.sweeps.store import SweepStore
 from service.task_queue import JobPublisher, make_celery
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(datasets.router)
     app.include_router(jobs.router)
     app.include_router(predictions.router)
+    app.include_router(registry.router)
     app.include_router(sweeps.router_for(sweeps.SWEEP_ROUTES))
     app.include_router(sweeps.router_for(sweeps.COMPARISON_ROUTES))
     install_openapi(app)
@@ -76,6 +79,12 @@ def build_context(settings: Settings) -> AppContext:
         queues=Queues(settings.queue, settings.gpu_queue),
         memory=MemoryLimit(settings.max_job_memory_bytes),
     )
+    predictions = PredictionService(
+        store=jobs.store,
+        artifacts=artifacts,
+        sessions=SessionCache(artifacts.read, settings.prediction_sessions),
+        max_rows=settings.max_prediction_rows,
+    )
     return AppContext(
         settings=settings,
         engine=engine,
@@ -83,12 +92,7 @@ def build_context(settings: Settings) -> AppContext:
         keys=ApiKeys(settings.api_key_list),
         jobs=jobs,
         sweeps=SweepService(store=SweepStore(engine), jobs=jobs, artifacts=artifacts),
-        predictions=PredictionService(
-            store=jobs.store,
-            artifacts=artifacts,
-            sessions=SessionCache(artifacts.read, settings.prediction_sessions),
-            max_rows=settings.max_prediction_rows,
-        ),
+        predictions=predictions,
         datasets=DatasetService(
             store=datasets,
             artifacts=artifacts,
@@ -98,4 +102,5 @@ def build_context(settings: Settings) -> AppContext:
                 settings.max_upload_decoded_bytes,
             ),
         ),
+        registry=RegistryService(store=RegistryStore(engine), predictions=predictions),
     )

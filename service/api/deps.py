@@ -15,6 +15,7 @@ from service.config import Settings
 from service.datasets.service import DatasetService
 from service.jobs.service import JobService
 from service.predictions.service import PredictionService
+from service.registry.service import RegistryService
 from service.sweeps.service import SweepService
 
 
@@ -31,6 +32,7 @@ class AppContext:
     sweeps: SweepService
     predictions: PredictionService
     datasets: DatasetService
+    registry: RegistryService
 
 
 # async: plain attribute reads should not cost a trip through the threadpool.

@@ -21,6 +21,7 @@ from service.jobs.service import IdempotencyConflictError, JobNotFoundError, Job
 from service.jobs.validation import SpecError
 from service.pagination import InvalidCursorError
 from service.predictions.inputs import PredictionInputError
+from service.registry.store import ModelConflictError, ModelNotFoundError
 from service.sweeps.service import SweepNotFoundError, SweepStateError
 
 
@@ -115,6 +116,8 @@ PLAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     DatasetConflictError: (409, "{}"),
     UploadTooLargeError: (413, "{}"),
     SweepStateError: (409, "{}"),
+    ModelNotFoundError: (404, "no such {}"),  # "model: <name>", "version 3 of model <name>"
+    ModelConflictError: (409, "{}"),
 }
 
 
