@@ -6,8 +6,12 @@ import json
 import re
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from api_schemas import JobCreate
 from api_schemas.comparisons import ComparisonCreate
+from api_schemas.predictions import PredictionRequest
+from api_schemas.registry import AliasUpdate, ModelVersionCreate, RegisteredModelCreate
 from api_schemas.sweeps import SweepCreate
 from service.config import Settings
 from service.sweeps.validation import check_comparison_spec, check_sweep_spec
@@ -27,6 +31,17 @@ def test_opens_with_the_two_commands_and_ci_runs_the_test_command() -> None:
     assert commands[1] in (ROOT / ".ci" / "run").read_text()
 
 
+#: The bodies of the model calls (names, versions, aliases, predictions), each told by a
+#: field that only it has.
+MODEL_CALL_BODIES: dict[str, type[BaseModel]] = {
+    "name": RegisteredModelCreate,
+    "job_id": ModelVersionCreate,
+    "version": AliasUpdate,
+    "rows": PredictionRequest,
+    "instances": PredictionRequest,
+}
+
+
 def test_curl_bodies_are_the_articles_jobs() -> None:
     bodies = [json.loads(b) for b in re.findall(r"-d '(\{.*?\})'", README, re.S)]
     assert bodies[:2] == [L1_JOB, L2_JOB]
@@ -36,6 +51,9 @@ def test_curl_bodies_are_the_articles_jobs() -> None:
             check_comparison_spec(ComparisonCreate.model_validate(body))
         elif "base" in body:
             check_sweep_spec(SweepCreate.model_validate(body))
+        elif fields := body.keys() & MODEL_CALL_BODIES.keys():
+            (field,) = fields
+            MODEL_CALL_BODIES[field].model_validate(body)
         else:
             JobCreate.model_validate(body)
 
