@@ -92,7 +92,7 @@ class PredictionService:
         export = summary.export
         if export is None and fmt != "safetensors":
             raise JobStateError(
-                f"job {job.id} ran before regulab exported models; retry it to get one"
+                f"job {job.id} ran before regulab exported models; train it again to get one"
             )
         if export is not None and model in export.problems:
             raise JobStateError(
