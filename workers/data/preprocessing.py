@@ -7,8 +7,9 @@ information leaks from test to train.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -18,12 +19,42 @@ from api_schemas import JobCreate, Preprocessing
 from workers.data.splits import DataError, SplitData
 
 
+@dataclass(frozen=True)
+class FittedColumn:
+    """A feature column as the training rows fitted it: the numbers a model file applies
+    to a new row, so it is preprocessed exactly as training's rows were."""
+
+    name: str
+    type: Literal["number", "category"]
+    #: What a missing cell becomes (preprocessing.missing impute_*): the training rows'
+    #: mean, median or most frequent value (a category: the most frequent). Fitted for
+    #: every column, also one without a missing training cell. None: missing is refused.
+    fill: float | str | None = None
+    #: A category column's one-hot columns, in order: the training rows' values.
+    categories: list[str] | None = None
+    #: (mean, scale) of a standardized number column, from the training rows.
+    standardized: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class FittedPreprocessing:
+    """Everything a new row needs to be preprocessed as the training rows were."""
+
+    #: preprocessing.missing of the job.
+    missing: str
+    #: The feature columns in training's order (the order of X's columns).
+    columns: list[FittedColumn]
+    #: The table's rows the numbers were fitted on, in the order of X_train's rows.
+    rows: np.ndarray
+
+
 @dataclass
 class PreprocessingReport:
     rows_dropped: dict[str, int] = field(default_factory=dict)
     imputed: dict[str, int] = field(default_factory=dict)
     one_hot: dict[str, list[str]] = field(default_factory=dict)
     standardized: dict[str, tuple[float, float]] = field(default_factory=dict)
+    fitted: FittedPreprocessing | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -80,24 +111,29 @@ def prepare_upload(
     if settings.missing in {"error", "drop_rows"}:
         train_idx, test_idx = _drop_missing(missing, index, (train_idx, test_idx), settings, report)
     kept = np.concatenate([train_idx, test_idx])
-    blocks, names = [], []
+    blocks, names, fitted = [], [], []
     for name in features:
         column = table.column(name)
         if missing[name].any():
             report.imputed[name] = int(missing[name][kept].sum())
         if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
             values = column.to_numpy(zero_copy_only=False).astype(float)
-            blocks.append(_impute(values, missing[name], train_idx, settings.missing, name))
+            block, fill = _impute(values, missing[name], train_idx, settings.missing, name)
+            blocks.append(block)
             names.append(name)
+            fitted.append(FittedColumn(name, "number", fill))
         else:
-            block, categories = _one_hot(column, missing[name], train_idx, settings, name)
+            block, categories, mode = _one_hot(column, missing[name], train_idx, settings, name)
             report.one_hot[name] = categories
             blocks.append(block)
             names += [f"{name}={c}" for c in categories]
+            fitted.append(FittedColumn(name, "category", mode, categories))
     X = np.hstack(blocks) if blocks else np.empty((table.num_rows, 0))
     X_train, X_test = X[train_idx], X[test_idx]
     if settings.standardize:
         _standardize(X_train, X_test, names, set(features), report)
+    columns = [replace(c, standardized=report.standardized.get(c.name)) for c in fitted]
+    report.fitted = FittedPreprocessing(settings.missing, columns, train_idx)
     has_test = rows is not None or fraction > 0
     split = SplitData(
         X_train,
@@ -136,11 +172,16 @@ def _drop_missing(
 
 def _impute(
     values: np.ndarray, mask: np.ndarray, train_idx: np.ndarray, strategy: str, name: str
-) -> np.ndarray:
+) -> tuple[np.ndarray, float | None]:
+    """The column with its missing cells filled (impute_*), and the fill value, fitted
+    on the training rows whether or not any of them is missing (a model file fills a new
+    row's missing cell with it)."""
+    if not strategy.startswith("impute_"):
+        return values[:, None], None
+    fill = _fill_value(values[train_idx][~mask[train_idx]], strategy, name)
     if mask.any():
-        train_values = values[train_idx][~mask[train_idx]]
-        values = np.where(mask, _fill_value(train_values, strategy, name), values)
-    return values[:, None]
+        values = np.where(mask, fill, values)
+    return values[:, None], fill
 
 
 def _one_hot(
@@ -149,17 +190,22 @@ def _one_hot(
     train_idx: np.ndarray,
     settings: Preprocessing,
     name: str,
-) -> tuple[np.ndarray, list[str]]:
-    """Indicator columns for the categories seen in the training rows (others: zeros)."""
+) -> tuple[np.ndarray, list[str], str | None]:
+    """Indicator columns for the categories seen in the training rows (others: zeros),
+    the categories, and what a missing cell becomes (impute_*: the training rows' most
+    frequent value, the first in sorted order on a tie)."""
     if settings.categorical == "error":
         raise DataError(
             f"column {name!r} is not numeric; set preprocessing.categorical to one_hot "
             "or leave the column out of dataset.features"
         )
     text = np.asarray([None if v is None else str(v) for v in column.to_pylist()], dtype=object)
-    if mask.any():
-        seen = [v for v in text[train_idx] if v is not None]
-        text = np.where(mask, max(set(seen), key=seen.count) if seen else "", text)
+    mode = None
+    if settings.missing.startswith("impute_"):
+        counts = Counter(v for v in text[train_idx] if v is not None)
+        mode = min(counts, key=lambda v: (-counts[v], v)) if counts else ""
+        if mask.any():
+            text = np.where(mask, mode, text)
     categories = sorted(set(text[train_idx]))
     if len(categories) > settings.max_categories:
         raise DataError(
@@ -167,7 +213,7 @@ def _one_hot(
             f"more than preprocessing.max_categories={settings.max_categories}"
         )
     block = (text[:, None] == np.asarray(categories, dtype=object)[None, :]).astype(float)
-    return block, categories
+    return block, categories, mode
 
 
 def _standardize(
