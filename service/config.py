@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     max_prediction_rows: int = Field(
         10_000, ge=1, le=1_000_000, description="Rows or instances one prediction request may hold."
     )
+    max_prediction_body_bytes: int = Field(
+        16_777_216,
+        ge=1024,
+        description="Prediction request bodies above this many bytes get 413 (10,000 rows of "
+        "a few dozen numbers are about 5 MB of JSON).",
+    )
     prediction_sessions: int = Field(
         32, ge=1, le=10_000, description="ONNX models the API keeps loaded (the least used go)."
     )

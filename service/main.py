@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         uploads={"/v1/datasets": settings.max_upload_bytes},
+        endings={"predictions": settings.max_prediction_body_bytes},
     )
     install_error_handlers(app)
     app.include_router(health.router)

@@ -11,10 +11,17 @@ class BodySizeLimit:
     """A declared Content-Length above the limit is refused without reading a byte;
     a chunked body is counted as it streams and cut off at the limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, uploads: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        uploads: dict[str, int] | None = None,
+        endings: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.uploads = uploads or {}  # POST paths that take larger bodies
+        self.endings = endings or {}  # ... and POST paths ending so (/predictions)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -22,7 +29,10 @@ class BodySizeLimit:
             return
         limit = self.max_bytes
         if scope["method"] == "POST":
-            limit = self.uploads.get(scope["path"].rstrip("/"), limit)
+            path = scope["path"].rstrip("/")
+            limit = self.uploads.get(path, limit)
+            ending = path.rsplit("/", 1)[-1]
+            limit = self.endings.get(ending, limit)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(send, limit)

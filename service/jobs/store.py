@@ -116,6 +116,14 @@ class JobStore:
         with self.sessions() as session:
             return session.scalars(query).one_or_none()
 
+    def state(self, job_id: str, owner: str) -> tuple[str, int] | None:
+        """The caller's job's status and attempt, in one light query (the predictions'
+        check that a cached model is still the job's)."""
+        query = select(Job.status, Job.attempt).where(Job.id == job_id, Job.owner == owner)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).one_or_none()
+        return None if row is None else (row.status, row.attempt)
+
     def page(
         self, *, owner: str, status: JobStatus | None, cursor: str | None, limit: int
     ) -> list[Job]:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Literal
 
 import numpy as np
 
 from api_schemas import JobStatus, TrainingSummary
-from api_schemas.predictions import ModelChoice, PredictionRequest, PredictionResponse
+from api_schemas.predictions import (
+    ModelChoice,
+    ModelInput,
+    PredictionRequest,
+    PredictionResponse,
+)
 from service.artifacts import ArtifactStore
 from service.jobs.service import JobNotFoundError, JobStateError
 from service.jobs.store import JobStore
@@ -17,6 +22,8 @@ from service.predictions.sessions import SessionCache
 from service.tables import Job
 
 ModelFormat = Literal["onnx", "skops", "safetensors"]
+#: Model cards kept (a few hundred bytes each); the oldest goes first.
+CARDS = 4096
 #: The file of each model in each format.
 FILES: dict[tuple[ModelFormat, ModelChoice], str] = {
     ("onnx", "regularized"): "model.onnx",
@@ -28,38 +35,69 @@ FILES: dict[tuple[ModelFormat, ModelChoice], str] = {
 
 
 @dataclass(frozen=True)
+class ModelCard:
+    """What predicting with one attempt's model needs of its job (it never changes)."""
+
+    attempt: int
+    task: str
+    classes: list[str] | None
+    input: ModelInput
+    key: str
+
+
+@dataclass(frozen=True)
 class PredictionService:
-    """Built once per API process: the jobs' rows, their files and the ONNX sessions."""
+    """Built once per API process: the jobs' rows, their files and the ONNX sessions.
+
+    A request costs one light query (the job is still the caller's, still succeeded, on
+    the same attempt); what the job's result says of its model is kept by job and model
+    beside the sessions."""
 
     store: JobStore
     artifacts: ArtifactStore
     sessions: SessionCache
     max_rows: int
+    cards: dict[tuple[str, ModelChoice], ModelCard] = field(default_factory=dict)
 
     def predict(
         self, job_id: str, owner: str, request: PredictionRequest, model: ModelChoice
     ) -> PredictionResponse:
-        job, summary = self._succeeded(job_id, owner)
-        key = self._file_key(job, summary, "onnx", model)
-        assert summary.export is not None
-        prepared = prepare(summary.export.input, request, self.max_rows)
-        session = self.sessions.get(key)
+        card = self._card(job_id, owner, model)
+        prepared = prepare(card.input, request, self.max_rows)
+        session = self.sessions.get(card.key)
         outputs = [o.name for o in session.get_outputs()]
         results = dict(zip(outputs, session.run(outputs, prepared.feeds), strict=True))
         predictions: list[Any] = results["predictions"].tolist()
         probabilities = None
-        if summary.task == "classification":
-            classes = summary.classes or []
+        if card.task == "classification":
+            classes = card.classes or []
             predictions = [classes[int(i)] for i in results["predictions"]]
             probabilities = np.asarray(results["probabilities"], dtype=np.float64).tolist()
         return PredictionResponse(
-            job_id=job.id,
+            job_id=job_id,
             model=model,
             predictions=predictions,
             probabilities=probabilities,
-            classes=summary.classes if summary.task == "classification" else None,
+            classes=card.classes if card.task == "classification" else None,
             warnings=prepared.warnings,
         )
+
+    def _card(self, job_id: str, owner: str, model: ModelChoice) -> ModelCard:
+        state = self.store.state(job_id, owner)
+        if state is None:
+            raise JobNotFoundError(job_id)
+        status, attempt = state
+        card = self.cards.get((job_id, model))
+        if card is not None and status == JobStatus.succeeded and card.attempt == attempt:
+            return card
+        job, summary = self._succeeded(job_id, owner)
+        key = self._file_key(job, summary, "onnx", model)
+        assert summary.export is not None
+        card = ModelCard(job.attempt, summary.task, summary.classes, summary.export.input, key)
+        if len(self.cards) >= CARDS:
+            self.cards.pop(next(iter(self.cards)))
+        self.cards[(job_id, model)] = card
+        return card
 
     def open_model(
         self, job_id: str, owner: str, fmt: ModelFormat, model: ModelChoice
