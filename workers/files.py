@@ -11,6 +11,9 @@ from service.jobs.attempts import StoredArtifact
 PNG = "image/png"
 JSON = "application/json"
 SAFETENSORS = "application/octet-stream"
+#: ONNX and skops have no registered media type: plain bytes, as safetensors.
+ONNX = "application/octet-stream"
+SKOPS = "application/octet-stream"
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,15 @@ def test_a_job_is_poisson_regressors_own_fit(client: TestClient, settings: Setti
     assert test["r2"] == pytest.approx(r2_score(y_test, predicted), rel=1e-9)
     baseline = result["baseline"]["coefficients"]["coef"]
     assert_allclose(baseline, unpenalized.coef_, rtol=1e-9, atol=0)
-    names = [artifact["name"] for artifact in result["artifacts"]]
-    assert names == ["coefficients.png"]  # it has coefficients; ten features, no line
+    names = {artifact["name"] for artifact in result["artifacts"]}
+    # It has coefficients; ten features, no line. And its models' files (workers/export).
+    assert names == {
+        "coefficients.png",
+        "model.onnx",
+        "model.skops",
+        "baseline.onnx",
+        "baseline.skops",
+    }
 
 
 def test_a_negative_target_fails_the_job_as_invalid_data(

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from api_schemas import CrossValidation, FitReport, JobCreate, TrainingSummary
+from api_schemas.predictions import ModelChoice
 from workers.data.datasets import Dataset
 from workers.data.splits import SplitData
 from workers.figures.fits import linear_figures
@@ -59,7 +60,8 @@ def train_linear(
     data: SplitData,
     progress: Progress,
     folds: list[SplitData] | None = None,
-) -> TrainingOutput:
+) -> tuple[TrainingOutput, dict[ModelChoice, Any]]:
+    """The job's output and its fitted models (the regularized one, and the baseline)."""
     check_target(spec, data.y_train if data.y_test is None else np.r_[data.y_train, data.y_test])
     penalty = penalty_of(spec)
     n_classes = len(np.unique(data.y_train)) if dataset.task == "classification" else 0
@@ -99,7 +101,10 @@ def train_linear(
         warnings=report.warnings,
         baseline=baseline,
     )
-    return TrainingOutput(summary=summary, files=files)
+    models: dict[ModelChoice, Any] = {"regularized": estimator}
+    if baseline_estimator is not None:
+        models["baseline"] = baseline_estimator
+    return TrainingOutput(summary=summary, files=files), models
 
 
 def stage_summary(report: FitReport) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from api_schemas import (
     TrainingSpec,
     TrainingSummary,
 )
+from api_schemas.predictions import ModelChoice
 from workers.data.datasets import Dataset
 from workers.data.splits import SplitData, validation_split
 from workers.figures.fits import confusion_figure
@@ -67,7 +68,9 @@ def describe(spec: JobCreate, *, regularized: bool) -> str:
 
 def train_network(
     spec: JobCreate, dataset: Dataset, data: SplitData, progress: Progress
-) -> TrainingOutput:
+) -> tuple[TrainingOutput, dict[ModelChoice, NetworkTrainer]]:
+    """The job's output and its trained networks (the regularized one, and the one
+    without regularization)."""
     training = spec.training or TrainingSpec()
     X_fit, X_val, y_fit, y_val = validation_split(data, training, dataset.task)
     config = NetworkConfig.from_spec(spec)
@@ -105,7 +108,10 @@ def train_network(
         warnings=report.warnings,
         baseline=baseline,
     )
-    return TrainingOutput(summary=summary, files=files)
+    models: dict[ModelChoice, NetworkTrainer] = {"regularized": trainer}
+    if baseline_trainer is not None:
+        models["baseline"] = baseline_trainer
+    return TrainingOutput(summary=summary, files=files), models
 
 
 def network_report(
