@@ -9,12 +9,17 @@ bit for bit the ones training computed: a missing number becomes the fitted fill
 (Where + IsNaN), a missing category the training rows' most frequent one; each category
 becomes its one-hot columns (Equal against the training categories: an unseen value is
 all zeros, as in training's test rows); a standardized number is (x - mean) / scale.
+
+Where "" is itself one of a column's training categories (a CSV's empty cell in a text
+column is read as "", not as missing), "" stays that category, as in training, and is
+not filled.
 Built-in datasets come in as one array ``X`` that is already the features.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import onnx
@@ -93,54 +98,60 @@ class RawInput:
         return feeds
 
 
+class _Graph:
+    """Nodes and constants of the front, each value named once."""
+
+    def __init__(self) -> None:
+        self.nodes: list[onnx.NodeProto] = []
+        self.constants: list[onnx.TensorProto] = []
+
+    def node(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
+        self.nodes.append(helper.make_node(op, inputs, [output], **attributes))
+        return output
+
+    def constant(self, name: str, value: np.ndarray) -> str:
+        self.constants.append(constant(name, value))
+        return name
+
+
+def _number(graph: _Graph, column: FittedColumn, name: str) -> str:
+    """A number column's feature: filled where missing, then standardized."""
+    value = column.name
+    if column.fill is not None:
+        fill = graph.constant(f"{name}fill", np.asarray(column.fill, np.float64))
+        missing = graph.node("IsNaN", [value], f"{name}missing")
+        value = graph.node("Where", [missing, fill, value], f"{name}filled")
+    if column.standardized is not None:
+        mean, scale = (np.asarray(v, np.float64) for v in column.standardized)
+        centred = graph.node("Sub", [value, graph.constant(f"{name}mean", mean)], f"{name}centred")
+        value = graph.node("Div", [centred, graph.constant(f"{name}scale", scale)], f"{name}scaled")
+    return value
+
+
+def _category(graph: _Graph, column: FittedColumn, name: str) -> str:
+    """A category column's one-hot features: "" filled (unless it is a training
+    category), then compared with each training category."""
+    value = column.name
+    categories = column.categories or []
+    if column.fill is not None and "" not in categories:
+        empty = graph.constant(f"{name}empty", np.asarray("", dtype=object))
+        fill = graph.constant(f"{name}fill", np.asarray(str(column.fill), dtype=object))
+        missing = graph.node("Equal", [value, empty], f"{name}missing")
+        value = graph.node("Where", [missing, fill, value], f"{name}filled")
+    known = graph.constant(f"{name}categories", np.asarray([categories], dtype=object))
+    is_category = graph.node("Equal", [value, known], f"{name}is")
+    return graph.node("Cast", [is_category], f"{name}one_hot", to=TensorProto.DOUBLE)
+
+
 def _columns_graph(columns: list[FittedColumn], prefix: str, features: str) -> onnx.ModelProto:
-    nodes: list[onnx.NodeProto] = []
-    initializers: list[onnx.TensorProto] = []
+    graph = _Graph()
     inputs, parts = [], []
     for index, column in enumerate(columns):
         name = f"{prefix}column{index}/"
-        if column.type == "number":
-            inputs.append(helper.make_tensor_value_info(column.name, TensorProto.DOUBLE, [None, 1]))
-            value = column.name
-            if column.fill is not None:
-                initializers.append(constant(f"{name}fill", np.asarray(column.fill, np.float64)))
-                nodes.append(helper.make_node("IsNaN", [value], [f"{name}missing"]))
-                nodes.append(
-                    helper.make_node(
-                        "Where", [f"{name}missing", f"{name}fill", value], [f"{name}filled"]
-                    )
-                )
-                value = f"{name}filled"
-            if column.standardized is not None:
-                mean, scale = column.standardized
-                initializers.append(constant(f"{name}mean", np.asarray(mean, np.float64)))
-                initializers.append(constant(f"{name}scale", np.asarray(scale, np.float64)))
-                nodes.append(helper.make_node("Sub", [value, f"{name}mean"], [f"{name}centred"]))
-                nodes.append(
-                    helper.make_node("Div", [f"{name}centred", f"{name}scale"], [f"{name}scaled"])
-                )
-                value = f"{name}scaled"
-            parts.append(value)
-            continue
-        inputs.append(helper.make_tensor_value_info(column.name, TensorProto.STRING, [None, 1]))
-        value = column.name
-        if column.fill is not None:
-            initializers.append(constant(f"{name}empty", np.asarray("", dtype=object)))
-            initializers.append(constant(f"{name}fill", np.asarray(str(column.fill), dtype=object)))
-            nodes.append(helper.make_node("Equal", [value, f"{name}empty"], [f"{name}missing"]))
-            nodes.append(
-                helper.make_node(
-                    "Where", [f"{name}missing", f"{name}fill", value], [f"{name}filled"]
-                )
-            )
-            value = f"{name}filled"
-        categories = np.asarray([column.categories or []], dtype=object)
-        initializers.append(constant(f"{name}categories", categories))
-        nodes.append(helper.make_node("Equal", [value, f"{name}categories"], [f"{name}is"]))
-        nodes.append(
-            helper.make_node("Cast", [f"{name}is"], [f"{name}one_hot"], to=TensorProto.DOUBLE)
-        )
-        parts.append(f"{name}one_hot")
-    nodes.append(helper.make_node("Concat", parts, [features], axis=1))
+        number = column.type == "number"
+        kind = TensorProto.DOUBLE if number else TensorProto.STRING
+        inputs.append(helper.make_tensor_value_info(column.name, kind, [None, 1]))
+        parts.append(_number(graph, column, name) if number else _category(graph, column, name))
+    graph.node("Concat", parts, features, axis=1)
     output = helper.make_tensor_value_info(features, TensorProto.DOUBLE, [None, None])
-    return model_of(nodes, inputs, [output], initializers, "preprocessing")
+    return model_of(graph.nodes, inputs, [output], graph.constants, "preprocessing")

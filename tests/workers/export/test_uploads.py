@@ -5,12 +5,14 @@ estimator gives on the rows training preprocessed."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pytest
 
 from api_schemas import JobCreate
@@ -282,3 +284,27 @@ def test_a_model_that_cannot_be_exported_leaves_the_job_successful_and_says_why(
     assert sum("no ONNX file" in w for w in output.summary.warnings) == 2
     assert output.summary.metrics.train is not None
     assert not any(f.name.endswith(".onnx") for f in output.files)
+
+
+def test_an_empty_text_cell_of_a_csv_stays_the_category_training_made_of_it() -> None:
+    # pyarrow reads a CSV's empty cell in a text column as "" (a number column's as
+    # null): training one-hot encodes "" as a category, so the file must not fill it.
+    lines = ["size,district,price"]
+    rng = np.random.default_rng(3)
+    for i in range(60):
+        district = "" if i % 9 == 0 else DISTRICTS[i % 4]
+        size = "" if i % 11 == 0 else f"{rng.uniform(30, 150):.1f}"
+        lines.append(f"{size},{district},{rng.uniform(100, 400):.1f}")
+    table = pa_csv.read_csv(io.BytesIO("\n".join(lines).encode()))
+    assert table.column("district").null_count == 0 and table.column("size").null_count > 0
+    rows = (np.arange(0, 45), np.arange(45, 60))
+    body = {"model": {"kind": "linear_regression"}, "preprocessing": PREPROCESSING}
+    fitted = fit_upload(table, "price", None, body, rows)
+    columns = fitted.exported.export.input.columns
+    assert columns is not None and columns[1].categories == ["", "east", "north", "south", "west"]
+    assert fitted.exported.export.onnx == ["regularized"]
+    feeds = table_feeds(table, "price", rows[1])
+    assert "" in feeds["district"]
+    assert fitted.data.X_test is not None
+    expected = fitted.models["regularized"].predict(fitted.data.X_test)
+    assert_regression(fitted.run(feeds), expected, 1e-9)
