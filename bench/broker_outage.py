@@ -19,20 +19,16 @@ queued and unpublished. No worker runs: the jobs stay queued.
 from __future__ import annotations
 
 import argparse
-import shutil
-import statistics
 import time
-from pathlib import Path
 
-import redis
-
+from bench.latency import percentiles
 from bench.services import production_settings
 from service.config import Settings
 from service.db import make_engine
 from service.jobs.store import JobStore
 from tests.processes import (
     Deployment,
-    Process,
+    RedisServer,
     compose_command,
     free_port,
     local_command,
@@ -42,55 +38,6 @@ from tests.reference import L1_JOB
 
 #: Longer than the API's pause after a failed publish (2 s), so phase 3 publishes.
 RECOVERY_WAIT = 3.0
-
-
-class RedisServer:
-    """A redis-server on a port of its own, without persistence."""
-
-    def __init__(self, folder: Path) -> None:
-        server = shutil.which("redis-server")
-        if server is None:
-            raise SystemExit("redis-server is not installed")
-        self.port, self.folder, self.runs = free_port(), folder, 0
-        self.argv = [
-            server,
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ]
-        self.process: Process | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.runs += 1
-        self.process = Process("redis", self.argv, {}, self.folder / f"redis-{self.runs}.log")
-        client = redis.Redis(port=self.port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[round(0.99 * (len(ordered) - 1))]
 
 
 def post_jobs(running: Deployment, n: int) -> tuple[list[float], list[str]]:

@@ -33,8 +33,14 @@ from sklearn.model_selection import train_test_split
 from bench.latency import percentiles
 from service.config import Settings
 from service.migrate import upgrade_database
-from tests.processes import Process, child_env, compose_command, free_port, local_command
-from tests.processes import wait_for_http
+from tests.processes import (
+    Process,
+    child_env,
+    compose_command,
+    free_port,
+    local_command,
+    wait_for_http,
+)
 from workers.runtime.job_runner import Outcome, WorkerContext, run_job
 
 JOB = {

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 import yaml
 
 from service.config import Settings
@@ -177,3 +178,38 @@ def deployment(
         yield running
     finally:
         running.stop_all()
+
+
+class RedisServer:
+    """A redis-server of its own on a free port, without persistence: a restart empties
+    it, as an outage of a cache-only Redis would. ``start`` waits until it answers."""
+
+    def __init__(self, folder: Path) -> None:
+        server = shutil.which("redis-server")
+        if server is None:
+            raise FileNotFoundError("redis-server is not installed")
+        self.port, self.folder, self.runs = free_port(), folder, 0
+        self.argv = [server, "--port", str(self.port), "--bind", "127.0.0.1"]
+        self.argv += ["--save", "", "--appendonly", "no"]
+        self.process: Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.runs += 1
+        self.process = Process("redis", self.argv, {}, self.folder / f"redis-{self.runs}.log")
+        client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, self.process.output()
+                time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()

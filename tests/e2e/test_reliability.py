@@ -7,18 +7,16 @@ import shutil
 import signal
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import redis
 
 from service.config import Settings
 from service.task_queue import make_celery, publish_job
 from tests.conftest import make_settings
-from tests.processes import Deployment, Process, deployment, free_port
+from tests.processes import Deployment, RedisServer, deployment
 from tests.reference import L1_JOB
 
 pytestmark = pytest.mark.e2e
@@ -181,53 +179,24 @@ def test_a_job_over_max_seconds_fails_with_time_limit(backend: Settings, tmp_pat
 # -- a broker that goes away ----------------------------------------------------------
 
 
-@contextmanager
-def own_redis(folder: Path) -> Iterator[tuple[str, Any]]:
-    """A redis-server of this test's own, with no persistence: a restart empties it."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    argv = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    processes: list[Process] = []
-
-    def start() -> None:
-        processes.append(Process("redis", argv, {}, folder / f"redis-{len(processes)}.log"))
-        client = redis.Redis(port=port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                assert time.monotonic() < deadline, processes[-1].output()
-                time.sleep(0.05)
-
-    def stop() -> None:
-        processes[-1].stop(signal.SIGTERM)
-
-    class Control:
-        pass
-
-    control = Control()
-    control.start, control.stop = start, stop  # type: ignore[attr-defined]
-    start()
-    try:
-        yield f"redis://127.0.0.1:{port}/0", control
-    finally:
-        for process in processes:
-            process.stop()
-
-
 @pytest.fixture
-def redis_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Settings, Any]]:
-    with own_redis(tmp_path) as (url, control):
+def redis_backend(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[Settings, RedisServer]]:
+    """A redis-server of this test's own, started; it is stopped and started again."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
         base = make_settings("services", tmp_path, request)
-        yield fast(base, broker_url=url), control
+        yield fast(base, broker_url=server.url), server
+    finally:
+        server.stop()
 
 
 def test_a_redis_restart_before_the_job_is_consumed_loses_nothing(
-    redis_backend: tuple[Settings, Any], tmp_path: Path
+    redis_backend: tuple[Settings, RedisServer], tmp_path: Path
 ) -> None:
     settings, redis_server = redis_backend
     with deployment(settings, tmp_path, workers=0) as d:
@@ -240,7 +209,7 @@ def test_a_redis_restart_before_the_job_is_consumed_loses_nothing(
 
 
 def test_a_publish_that_fails_after_the_commit_is_published_later(
-    redis_backend: tuple[Settings, Any], tmp_path: Path
+    redis_backend: tuple[Settings, RedisServer], tmp_path: Path
 ) -> None:
     settings, redis_server = redis_backend
     with deployment(settings, tmp_path, workers=0) as d:
@@ -257,7 +226,7 @@ def test_a_publish_that_fails_after_the_commit_is_published_later(
 
 
 def test_a_redis_restart_while_a_job_runs_finishes_it_once(
-    redis_backend: tuple[Settings, Any], tmp_path: Path
+    redis_backend: tuple[Settings, RedisServer], tmp_path: Path
 ) -> None:
     settings, redis_server = redis_backend
     with deployment(settings, tmp_path) as d:

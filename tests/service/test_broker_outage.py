@@ -5,8 +5,7 @@ answers is measured by ``python -m bench.broker_outage``.)"""
 from __future__ import annotations
 
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from service.task_queue import (
     publish_job,
 )
 from tests.factories import job_body
-from tests.processes import Process, free_port
+from tests.processes import RedisServer, free_port
 from workers.runtime.reaper import reap_once
 
 
@@ -56,42 +55,22 @@ def test_a_post_with_the_broker_down_is_accepted_and_left_for_the_reaper(
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[tuple[str, Callable[[], None], Callable[[], None]]]:
-    """A redis-server of this test's own, without persistence: (its URL, stop, start)."""
-    server = shutil.which("redis-server")
-    if server is None:
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own, started; the test stops and starts it."""
+    if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
-    port = free_port()
-    argv = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    processes: list[Process] = []
-
-    def start() -> None:
-        processes.append(Process("redis", argv, {}, tmp_path / f"redis-{len(processes)}.log"))
-        client = redis.Redis(port=port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                assert time.monotonic() < deadline, processes[-1].output()
-                time.sleep(0.02)
-
-    def stop() -> None:
-        processes[-1].stop()
-
-    start()
+    server = RedisServer(tmp_path)
+    server.start()
     try:
-        yield f"redis://127.0.0.1:{port}/0", stop, start
+        yield server
     finally:
-        for process in processes:
-            process.stop()
+        server.stop()
 
 
 def test_the_publisher_pauses_after_a_failed_publish_then_publishes_again(
-    own_redis: tuple[str, Callable[[], None], Callable[[], None]], tmp_path: Path
+    own_redis: RedisServer, tmp_path: Path
 ) -> None:
-    url, stop, start = own_redis
+    url, stop, start = own_redis.url, own_redis.stop, own_redis.start
     now = [0.0]
     settings = Settings(data_dir=tmp_path / "data", broker_url=url)
     publisher = JobPublisher(make_celery(settings), clock=lambda: now[0])
