@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Annotated, Literal, Protocol, runtime_checkable
 
 from pydantic import Field
 
@@ -71,6 +73,30 @@ class PoissonRegressionSpec(InputModel):
     tol: float | None = Field(None, gt=0, allow_inf_nan=False)
 
 
+@dataclass(frozen=True)
+class NetworkSize:
+    """What a network holds, for the API's memory estimate (``service/jobs/cost.py``)."""
+
+    parameters: int
+    per_sample: int  # activations one training sample keeps for the backward pass
+    widest: int  # the largest layer output of one sample
+    widths: str  # the spec field that sets the widths, which a refusal names
+
+
+@runtime_checkable
+class SizedNetwork(Protocol):
+    def size(
+        self, inputs: int, outputs: int, image_shape: tuple[int, int, int] | None
+    ) -> NetworkSize: ...
+
+
+#: Outputs a hidden layer keeps for backward: linear, batch norm, activation, dropout
+#: and its mask.
+MLP_OUTPUTS_PER_LAYER = 5
+#: Per convolution: convolution, batch norm and ReLU at full size (the pool's output is
+#: a quarter, counted in the slack of the rest).
+CNN_OUTPUTS_PER_LAYER = 3
+
 Activation = Literal["relu", "tanh", "gelu"]
 #: A layer's width or channel count.
 Width = Annotated[int, Field(ge=1, le=65_536)]
@@ -89,6 +115,15 @@ class MLPSpec(InputModel):
     )
     activation: Activation = "relu"
 
+    def size(
+        self, inputs: int, outputs: int, image_shape: tuple[int, int, int] | None = None
+    ) -> NetworkSize:
+        """Its layers as ``workers.trainers.networks.build_mlp`` builds them."""
+        widths = [inputs, *self.hidden, outputs]
+        parameters = sum(a * b + b for a, b in pairwise(widths))
+        per_sample = inputs + sum(self.hidden) * MLP_OUTPUTS_PER_LAYER + outputs
+        return NetworkSize(parameters, per_sample, max(widths), "hidden")
+
 
 class CNNSpec(InputModel):
     """The article's CNN by default: conv 32 → pool → conv 64 → pool → fc 128 → classes
@@ -104,6 +139,26 @@ class CNNSpec(InputModel):
         description="Each convolution's output channels.",
     )
     fc: int = Field(128, ge=1, le=65_536, description="Width of the hidden dense layer.")
+
+    def size(
+        self, inputs: int, outputs: int, image_shape: tuple[int, int, int] | None = None
+    ) -> NetworkSize:
+        """Its layers as ``workers.trainers.networks.build_cnn`` builds them."""
+        assert image_shape is not None, "a CNN runs on image datasets only"
+        channels, height, width = image_shape
+        parameters, per_sample = 0, channels * height * width
+        widest = per_sample
+        for out in self.channels:
+            parameters += channels * out * 9 + out
+            layer = out * height * width
+            per_sample += layer * CNN_OUTPUTS_PER_LAYER
+            widest = max(widest, layer)
+            if min(height, width) >= 2:
+                height, width = height // 2, width // 2
+            channels = out
+        parameters += channels * height * width * self.fc + self.fc + self.fc * outputs + outputs
+        per_sample += self.fc * MLP_OUTPUTS_PER_LAYER + outputs
+        return NetworkSize(parameters, per_sample, max(widest, self.fc), "channels")
 
 
 ModelSpec = Annotated[

@@ -1,9 +1,9 @@
 """Adding a regularizer or a model kind touches its schema class, its registry entry and
 the trainer code that applies it, nothing else: no other module of the service names it.
 
-A module names a kind when it holds the kind's name as a string (a docstring aside) or
-refers to its schema class. The registry (``api_schemas/kinds.py``) is what every
-other module reads instead.
+A module names a kind when it holds the kind's name as a string (a docstring or an
+OpenAPI example aside) or refers to its schema class. The registry
+(``api_schemas/kinds.py``) is what every other module reads instead.
 """
 
 from __future__ import annotations
@@ -39,11 +39,22 @@ def _docstrings(tree: ast.AST) -> set[int]:
     return found
 
 
+def _examples(tree: ast.AST) -> set[int]:
+    """The ids of the nodes inside ``examples=`` and ``json_schema_extra=`` arguments:
+    documentation, as docstrings are."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg in {"examples", "json_schema_extra"}:
+            found |= {id(inner) for inner in ast.walk(node.value)}
+    return found
+
+
 @cache
 def names_in(path: Path) -> frozenset[str]:
-    """Every string constant (docstrings aside) and every name a module refers to."""
+    """Every string constant (docstrings and examples aside) and every name a module
+    refers to."""
     tree = ast.parse(path.read_text(), str(path))
-    docstrings = _docstrings(tree)
+    docstrings = _docstrings(tree) | _examples(tree)
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -96,10 +107,11 @@ def test_the_scan_sees_names_strings_and_imports_but_not_docstrings(tmp_path: Pa
         '"""Mentions dropout in prose."""\n'
         "from api_schemas import L1 as Lasso\n"
         'def f(x):\n    """And batch_norm."""\n    return x.kind == "l2" or api.Dropout\n'
+        'EXAMPLE = Field(examples=[{"kind": "mlp"}], json_schema_extra={"k": "cnn"})\n'
     )
     found = names_in(module)
-    assert {"L1", "Lasso", "l2", "Dropout"} <= found
-    assert not {"dropout", "batch_norm"} & found
+    assert {"L1", "Lasso", "l2", "Dropout", "EXAMPLE", "Field"} <= found
+    assert not {"dropout", "batch_norm", "mlp", "cnn"} & found
     # And it finds the registry's own mentions, so an empty result above means something.
     assert naming("elastic_net", REGULARIZERS["elastic_net"].schema) >= {
         "api_schemas/kinds.py",

@@ -13,10 +13,10 @@ the same setting, and what passes here should not fail there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Any
 
-from api_schemas import CNNSpec, JobCreate, MLPSpec
+from api_schemas import JobCreate
+from api_schemas.models import SizedNetwork
 
 #: Copies of the feature matrix a job holds at once: the loaded table, the split and the
 #: preprocessed (or standardized) matrix; a network also holds its validation split, the
@@ -26,12 +26,6 @@ FLOAT64, FLOAT32 = 8, 4
 #: A network's parameters in float32 times: weights, gradients, two optimizer moments,
 #: the best epoch's snapshot and the exported copy.
 PARAMETER_COPIES = 6
-#: Outputs a hidden layer keeps for backward: linear, batch norm, activation, dropout
-#: and its mask.
-MLP_OUTPUTS_PER_LAYER = 5
-#: Per convolution: convolution, batch norm and ReLU at full size (the pool's output is
-#: a quarter, counted in the slack of the rest).
-CNN_OUTPUTS_PER_LAYER = 3
 EVAL_BATCH = 4096  # workers.trainers.network_trainer.EVAL_BATCH
 
 
@@ -74,8 +68,8 @@ def format_bytes(size: float) -> str:
 def estimate_memory(spec: JobCreate, data: DataShape) -> MemoryEstimate:
     """Bytes the job's process grows by while it runs ``spec`` on ``data``."""
     matrix = data.rows * data.features * FLOAT64
-    if isinstance(spec.model, MLPSpec | CNNSpec):
-        return _network(spec, data, matrix * NETWORK_DATA_COPIES)
+    if isinstance(spec.model, SizedNetwork):
+        return _network(spec, spec.model, data, matrix * NETWORK_DATA_COPIES)
     matrix *= DATA_COPIES
     # A Gram matrix (least squares and Ridge's cholesky solver, the torch engine's
     # closed form) is the smaller side squared.
@@ -88,26 +82,19 @@ def estimate_memory(spec: JobCreate, data: DataShape) -> MemoryEstimate:
     )
 
 
-def _network(spec: JobCreate, data: DataShape, matrix: int) -> MemoryEstimate:
-    model = spec.model
+def _network(spec: JobCreate, model: SizedNetwork, data: DataShape, matrix: int) -> MemoryEstimate:
     outputs = data.classes or 1
     batch = spec.training.batch_size if spec.training is not None else 64
     eval_rows = min(data.rows, EVAL_BATCH)
-    if isinstance(model, CNNSpec):
-        assert data.image_shape is not None, "a CNN runs on image datasets only"
-        parameters, per_sample, widest = _cnn(model, data.image_shape, outputs)
-        width_field: tuple[str | int, ...] = ("model", "channels")
-    else:
-        assert isinstance(model, MLPSpec)
-        parameters, per_sample, widest = _mlp(model, data.features, outputs)
-        width_field = ("model", "hidden")
+    size = model.size(data.features, outputs, data.image_shape)
+    width_field: tuple[str | int, ...] = ("model", size.widths)
     parts = {
         "data": matrix,
-        "parameters": parameters * FLOAT32 * PARAMETER_COPIES,
+        "parameters": size.parameters * FLOAT32 * PARAMETER_COPIES,
         # Forward outputs kept for backward, and their gradients.
-        "training batch": batch * per_sample * FLOAT32 * 2,
+        "training batch": batch * size.per_sample * FLOAT32 * 2,
         # No grad: a layer's input and output at a time.
-        "evaluation batch": eval_rows * widest * FLOAT32 * 2,
+        "evaluation batch": eval_rows * size.widest * FLOAT32 * 2,
     }
     biggest = max(parts, key=lambda name: parts[name])
     field = {
@@ -115,31 +102,6 @@ def _network(spec: JobCreate, data: DataShape, matrix: int) -> MemoryEstimate:
         "training batch": ("training", "batch_size") if batch > 1 else width_field,
     }.get(biggest, width_field)
     return MemoryEstimate(parts, field)
-
-
-def _mlp(model: MLPSpec, inputs: int, outputs: int) -> tuple[int, int, int]:
-    """(parameters, activations per sample kept for backward, widest layer output)."""
-    widths = [inputs, *model.hidden, outputs]
-    parameters = sum(a * b + b for a, b in pairwise(widths))
-    per_sample = inputs + sum(model.hidden) * MLP_OUTPUTS_PER_LAYER + outputs
-    return parameters, per_sample, max(widths)
-
-
-def _cnn(model: CNNSpec, image: tuple[int, int, int], outputs: int) -> tuple[int, int, int]:
-    channels, height, width = image
-    parameters, per_sample, widest = 0, channels * height * width, channels * height * width
-    for out in model.channels:
-        parameters += channels * out * 9 + out
-        size = out * height * width
-        per_sample += size * CNN_OUTPUTS_PER_LAYER
-        widest = max(widest, size)
-        if min(height, width) >= 2:
-            height, width = height // 2, width // 2
-        channels = out
-    flat = channels * height * width
-    parameters += flat * model.fc + model.fc + model.fc * outputs + outputs
-    per_sample += model.fc * MLP_OUTPUTS_PER_LAYER + outputs
-    return parameters, per_sample, max(widest, model.fc)
 
 
 def one_hot_width(columns: list[dict[str, Any]], chosen: list[str], max_categories: int) -> int:
