@@ -69,7 +69,9 @@ class ModelExport(BaseModel):
         description="scikit-learn models saved with skops (model.skops, baseline.skops).",
     )
     problems: dict[str, str] = Field(
-        default_factory=dict, description="Why a model was not exported, by model."
+        default_factory=dict,
+        description="Why a model has no file: by model for ONNX (regularized, baseline), "
+        "by model.skops for skops.",
     )
 
 

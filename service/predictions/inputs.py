@@ -108,7 +108,7 @@ def _cell(column: InputColumn, value: Any, row: int, allow_missing: bool, missin
         if not math.isfinite(value):
             raise PredictionInputError(loc, f"{column.name!r} must be a finite number")
         return float(value)
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if not isinstance(value, str | int | float):  # a bool too: training saw "True"/"False"
         raise PredictionInputError(loc, f"{column.name!r} takes category names, not {value!r}")
     return str(value)
 

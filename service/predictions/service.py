@@ -132,10 +132,10 @@ class PredictionService:
             raise JobStateError(
                 f"job {job.id} ran before regulab exported models; train it again to get one"
             )
-        if export is not None and model in export.problems:
-            raise JobStateError(
-                f"job {job.id}'s {model} model could not be exported: {export.problems[model]}"
-            )
+        problem_key = {"onnx": model, "skops": f"{model}.skops"}.get(fmt)
+        if export is not None and problem_key in export.problems:
+            problem = export.problems[problem_key]
+            raise JobStateError(f"job {job.id}'s {model} model has no {fmt} file: {problem}")
         artifact = next((a for a in job.artifacts if a.name == name), None)
         if artifact is None:
             raise JobStateError(_absent(job, summary, fmt, model))

@@ -70,6 +70,14 @@ def test_a_bad_row_is_refused_naming_row_and_column(row: dict[str, Any], loc: li
     assert refused(HOUSES, rows({"size": 1, "district": "north"}, row)) == [loc[0], 1, *loc[2:]]
 
 
+def test_a_yes_no_category_takes_json_booleans_as_training_saw_them() -> None:
+    flags = ModelInput(
+        kind="columns",
+        columns=[InputColumn(name="new", type="category", categories=["False", "True"])],
+    )
+    assert prepare(flags, rows({"new": True}), 10).feeds["new"].tolist() == [["True"]]
+
+
 def test_a_missing_value_is_refused_where_training_refused_them() -> None:
     strict = HOUSES.model_copy(update={"missing": "error"})
     assert refused(strict, rows({"size": None, "district": "north"})) == ["rows", 0, "size"]
