@@ -63,7 +63,8 @@ class TorchLogisticRegression(TorchEstimator[LogisticRegressionSpec]):
             zw.requires_grad_(True)
             zb.requires_grad_(True)
             value = smooth(zw, zb)
-            gw, gb = torch.autograd.grad(value, (zw, zb))
+            # Without an intercept zb is not in the graph: its gradient is zeros.
+            gw, gb = torch.autograd.grad(value, (zw, zb), materialize_grads=True)
             zw, zb, value = zw.detach(), zb.detach(), value.detach()
             while True:  # backtracking: shrink the step until the quadratic bound holds
                 moved = zw - step * gw

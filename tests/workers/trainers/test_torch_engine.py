@@ -110,3 +110,33 @@ def test_logistic_regression_agrees_with_scikit_learn(
     assert np.linalg.norm(coef - fitted.coef_) / np.linalg.norm(fitted.coef_) < 1e-4
     assert_allclose(np.ravel(summary.coefficients.intercept), fitted.intercept_, atol=1e-4)
     assert summary.metrics.train.accuracy > 0.7  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("regularizer", "reference"),
+    [
+        ({"kind": "l2", "alpha": 1.0}, {"C": 1.0, "solver": "lbfgs"}),
+        ({"kind": "l1", "alpha": 1.0}, {"C": 1.0, "l1_ratio": 1.0}),
+        ({"kind": "elastic_net", "alpha": 1.0, "l1_ratio": 0.5}, {"C": 1.0, "l1_ratio": 0.5}),
+    ],
+)
+def test_logistic_regression_without_an_intercept_agrees_with_scikit_learn(
+    regularizer: dict[str, Any], reference: dict[str, Any]
+) -> None:
+    """No intercept means no bias in the graph: the fit must not ask autograd for it."""
+    body = {
+        "dataset": {"name": "classification", "params": {"n_samples": 120}},
+        "model": {"kind": "logistic_regression", "engine": "torch", "fit_intercept": False},
+        "regularizers": [regularizer],
+        "split": {"test_fraction": 0.0},
+        "baseline": False,
+    }
+    spec = JobCreate.model_validate(body)
+    summary = train(spec, Path()).summary
+    data = load_dataset(spec.dataset, Path())
+    solver = {"solver": "saga"} | reference
+    fitted = LogisticRegression(**solver, fit_intercept=False, tol=1e-12, max_iter=100_000)
+    fitted.fit(data.X, data.y)
+    coef = np.asarray(summary.coefficients.coef).reshape(fitted.coef_.shape)
+    assert np.linalg.norm(coef - fitted.coef_) / np.linalg.norm(fitted.coef_) < 1e-4
+    assert_allclose(np.ravel(summary.coefficients.intercept), 0.0)
