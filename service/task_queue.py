@@ -14,6 +14,7 @@ from typing import Any
 from celery import Celery
 
 from service.config import Settings
+from service.filesystem_broker import TRANSPORT as FILESYSTEM_TRANSPORT
 
 RUN_JOB_TASK = "regulab.run_job"
 #: Seconds a connection to a Redis broker may take to open: a publish to a broker whose
@@ -67,6 +68,8 @@ def make_celery(settings: Settings) -> Celery:
             "max_retries": 0,
         }
     app.conf.update(
+        # kombu's own filesystem transport can hand a reader a message half written.
+        broker_transport=FILESYSTEM_TRANSPORT if settings.uses_filesystem_broker else None,
         broker_transport_options=transport_options,
         broker_connection_retry_on_startup=True,
         task_default_queue=settings.queue,
