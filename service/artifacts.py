@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -69,6 +70,19 @@ class LocalArtifactStore(ArtifactStore):
 
     def delete_prefix(self, prefix: str) -> None:
         shutil.rmtree(self._path(prefix), ignore_errors=True)
+
+
+#: Bytes a download sends at a time.
+CHUNK_BYTES = 1 << 20
+
+
+def chunks(stream: BinaryIO, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """The stream in blocks of ``size`` bytes, closed at the end. (Iterating a file
+    yields lines: a 100,000-row CSV went out as 100,000 chunks, 60 s through a test
+    client.)"""
+    with stream:
+        while block := stream.read(size):
+            yield block
 
 
 def artifact_store_from_settings(settings: Settings) -> ArtifactStore:

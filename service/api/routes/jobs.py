@@ -17,6 +17,7 @@ from api_schemas import (
     ValidationErrorBody,
 )
 from service.api.deps import CallerDep, ContextDep
+from service.artifacts import chunks
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -116,4 +117,4 @@ def get_history(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobHistory:
 )
 def get_artifact(job_id: str, name: str, ctx: ContextDep, owner: CallerDep) -> StreamingResponse:
     stream, media_type = ctx.jobs.open_artifact(job_id, name, owner)
-    return StreamingResponse(stream, media_type=media_type)
+    return StreamingResponse(chunks(stream), media_type=media_type)

@@ -20,6 +20,7 @@ from api_schemas.sweep_status import SweepStatus
 from api_schemas.sweeps import SweepAccepted, SweepCreate
 from service.api.deps import CallerDep, ContextDep
 from service.api.routes.jobs import CURSOR, SPEC_RULES
+from service.artifacts import chunks
 from service.sweeps.kinds import (
     COMPARISON,
     SWEEP,
@@ -149,6 +150,6 @@ def router_for(routes: KindRoutes[CreateT, ReadT, PageT, AcceptedT, ResultT]) ->
         sweep_id: SweepId, name: str, ctx: ContextDep, owner: CallerDep
     ) -> StreamingResponse:
         stream, media_type = ctx.sweeps.open_artifact(kind, sweep_id, name, owner)
-        return StreamingResponse(stream, media_type=media_type)
+        return StreamingResponse(chunks(stream), media_type=media_type)
 
     return router
