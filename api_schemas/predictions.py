@@ -75,8 +75,17 @@ class ModelExport(BaseModel):
     )
 
 
+class ScoringDataset(InputModel):
+    id: str = Field(
+        min_length=1,
+        max_length=36,
+        description="An uploaded dataset of the caller's: its rows are scored on the workers.",
+    )
+
+
 class PredictionRequest(InputModel):
-    """Give ``rows`` (an upload's columns by name) or ``instances`` (arrays), not both."""
+    """Give one of ``rows`` (an upload's columns by name), ``instances`` (arrays) or
+    ``dataset`` (an uploaded table, scored on the workers: 202 and a scoring)."""
 
     rows: list[Annotated[dict[str, Any], Field(max_length=2_000)]] | None = Field(
         None,
@@ -92,6 +101,14 @@ class PredictionRequest(InputModel):
         description="Built-in datasets: each instance a list of features, or a nested "
         "[channels][height][width] list for a CNN. At most REGULAB_MAX_PREDICTION_ROWS "
         "instances (default 10,000).",
+    )
+    dataset: ScoringDataset | None = Field(
+        None,
+        description="An uploaded dataset to score as a whole: the answer is 202 and a "
+        "scoring (GET /v1/scorings/{id}), a job on the workers that writes "
+        "predictions.parquet and predictions.csv. Its columns are the model's by name (an "
+        "upload's model), or its columns other than its target in order (a built-in "
+        "dataset's model); any other column, such as the target, is left out.",
     )
 
 

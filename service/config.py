@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     prediction_sessions: int = Field(
         32, ge=1, le=10_000, description="ONNX models the API keeps loaded (the least used go)."
     )
+    scoring_chunk_rows: int = Field(
+        50_000,
+        ge=100,
+        le=1_000_000,
+        description="Rows a scoring predicts at a time: it checkpoints (progress, cancel, "
+        "time limit) after each chunk.",
+    )
 
     heartbeat_seconds: float = Field(
         5.0, gt=0, description="How often a running job writes its heartbeat."

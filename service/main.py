@@ -12,7 +12,7 @@ from service.api.body_limit import BodySizeLimit
 from service.api.deps import AppContext
 from service.api.errors import install_error_handlers
 from service.api.openapi import install_openapi
-from service.api.routes import datasets, health, jobs, predictions, registry, sweeps
+from service.api.routes import datasets, health, jobs, predictions, registry, scorings, sweeps
 from service.artifacts import artifact_store_from_settings
 from service.config import Settings
 from service.datasets.service import DatasetService
@@ -26,6 +26,7 @@ from service.predictions.service import PredictionService
 from service.predictions.sessions import SessionCache
 from service.registry.service import RegistryService
 from service.registry.store import RegistryStore
+from service.scorings.service import ScoringService
 from service.sweeps.service import SweepService
 from service.sweeps.store import SweepStore
 from service.task_queue import JobPublisher, make_celery
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(datasets.router)
     app.include_router(jobs.router)
     app.include_router(predictions.router)
+    app.include_router(scorings.router)
     app.include_router(registry.router)
     app.include_router(sweeps.router_for(sweeps.SWEEP_ROUTES))
     app.include_router(sweeps.router_for(sweeps.COMPARISON_ROUTES))
@@ -94,6 +96,9 @@ def build_context(settings: Settings) -> AppContext:
         jobs=jobs,
         sweeps=SweepService(store=SweepStore(engine), jobs=jobs, artifacts=artifacts),
         predictions=predictions,
+        scorings=ScoringService(
+            jobs=jobs, datasets=datasets, artifacts=artifacts, predictions=predictions
+        ),
         datasets=DatasetService(
             store=datasets,
             artifacts=artifacts,

@@ -41,6 +41,11 @@ class Job(Base):
         ForeignKey("sweeps.id", ondelete="CASCADE", name="fk_jobs_sweep_id"), index=True
     )
     trial: Mapped[int | None] = mapped_column(Integer)
+    #: A scoring (``service.scorings``): the job whose model it predicts with; its spec
+    #: is a ``ScoringSpec``, not a ``JobCreate``.
+    scores_job_id: Mapped[str | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE", name="fk_jobs_scores_job_id"), index=True
+    )
     model_kind: Mapped[str] = mapped_column(String(32))
     max_seconds: Mapped[int] = mapped_column(Integer, server_default="3600")
     #: The Celery queue the job's messages go to (the GPU queue for CUDA jobs).

@@ -139,19 +139,25 @@ class Deployment:
     def logs(self) -> str:
         return "\n".join(f"--- {n} ---\n{p.output()}" for n, p in self.processes.items())
 
-    def job(self, job_id: str) -> dict[str, Any]:
-        response = self.client.get(f"/v1/jobs/{job_id}")
+    def job(self, job_id: str, resource: str = "jobs") -> dict[str, Any]:
+        """A job, or with ``resource`` another kind with a job's lifecycle (scorings)."""
+        response = self.client.get(f"/v1/{resource}/{job_id}")
         assert response.status_code == 200, response.text
         job: dict[str, Any] = response.json()
         return job
 
     def wait_for(
-        self, job_id: str, statuses: set[str], timeout: float = 90, attempt: int | None = None
+        self,
+        job_id: str,
+        statuses: set[str],
+        timeout: float = 90,
+        attempt: int | None = None,
+        resource: str = "jobs",
     ) -> dict[str, Any]:
         """Poll the job until its status is one of ``statuses`` (at ``attempt``)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            job = self.job(job_id)
+            job = self.job(job_id, resource)
             if job["status"] in statuses and attempt in (None, job["attempt"]):
                 return job
             time.sleep(0.05)

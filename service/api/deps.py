@@ -16,6 +16,7 @@ from service.datasets.service import DatasetService
 from service.jobs.service import JobService
 from service.predictions.service import PredictionService
 from service.registry.service import RegistryService
+from service.scorings.service import ScoringService
 from service.sweeps.service import SweepService
 
 
@@ -31,6 +32,7 @@ class AppContext:
     jobs: JobService
     sweeps: SweepService
     predictions: PredictionService
+    scorings: ScoringService
     datasets: DatasetService
     registry: RegistryService
 

@@ -22,6 +22,7 @@ from service.jobs.validation import SpecError
 from service.pagination import InvalidCursorError
 from service.predictions.inputs import PredictionInputError
 from service.registry.store import ModelConflictError, ModelNotFoundError
+from service.scorings.service import ScoringNotFoundError
 from service.sweeps.service import SweepNotFoundError, SweepStateError
 
 
@@ -118,6 +119,7 @@ PLAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     SweepStateError: (409, "{}"),
     ModelNotFoundError: (404, "no such {}"),  # "model: <name>", "version 3 of model <name>"
     ModelConflictError: (409, "{}"),
+    ScoringNotFoundError: (404, "no such {}"),  # "scoring: <id>", "file: <id>/<name>"
 }
 
 

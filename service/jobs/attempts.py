@@ -42,6 +42,8 @@ class ClaimedJob:
     max_seconds: int
     sweep_id: str | None = None
     trial: int | None = None
+    #: A scoring: the job whose model it runs (``spec`` is a ScoringSpec).
+    scores_job_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,14 @@ class AttemptStore:
                     worker=worker,
                     progress=None,
                 )
-                .returning(Job.attempt, Job.spec, Job.max_seconds, Job.sweep_id, Job.trial)
+                .returning(
+                    Job.attempt,
+                    Job.spec,
+                    Job.max_seconds,
+                    Job.sweep_id,
+                    Job.trial,
+                    Job.scores_job_id,
+                )
             ).one_or_none()
         return None if row is None else ClaimedJob(job_id, *row)
 

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from api_schemas import JobCreate, JobStatus
+from api_schemas.scorings import ScoringSpec
 from service.db import make_session_factory, transaction, utcnow
 from service.pagination import older_than
 from service.tables import (
@@ -99,6 +100,31 @@ class JobStore:
             connection.execute(insert(Base.metadata.tables["jobs"]).values(values))
         return Job(**values)
 
+    def create_scoring(
+        self, spec: ScoringSpec, source: Job, dataset: UploadedDataset, max_seconds: int, queue: str
+    ) -> Job:
+        """Insert a queued scoring of ``source``'s model over ``dataset``."""
+        now = utcnow()
+        values = {
+            "id": str(uuid.uuid4()),
+            "owner": source.owner,
+            "status": JobStatus.queued.value,
+            "spec": spec.model_dump(mode="json"),
+            "dataset_name": dataset.name,
+            "dataset_id": dataset.id,
+            "dataset_hash": dataset.content_hash,
+            "scores_job_id": source.id,
+            "model_kind": source.model_kind,
+            "max_seconds": max_seconds,
+            "queue": queue,
+            "attempt": 0,
+            "created_at": now,
+            "published_at": now,
+        }
+        with self.engine.begin() as connection:
+            connection.execute(insert(Base.metadata.tables["jobs"]).values(values))
+        return Job(**values)
+
     def find_by_idempotency_key(self, owner: str, key: str) -> Job | None:
         with self.sessions() as session:
             return session.scalars(
@@ -106,9 +132,16 @@ class JobStore:
             ).one_or_none()
 
     def get(
-        self, job_id: str, *, owner: str | None = None, with_artifacts: bool = False
+        self,
+        job_id: str,
+        *,
+        owner: str | None = None,
+        with_artifacts: bool = False,
+        scoring: bool = False,
     ) -> Job | None:
-        query = select(Job).where(Job.id == job_id)
+        """A training job (a sweep's trial too), or with ``scoring`` a scoring: the one
+        is never found as the other."""
+        query = select(Job).where(Job.id == job_id, _kind(scoring))
         if owner is not None:
             query = query.where(Job.owner == owner)
         if with_artifacts:
@@ -119,7 +152,9 @@ class JobStore:
     def state(self, job_id: str, owner: str) -> tuple[str, int] | None:
         """The caller's job's status and attempt, in one light query (the predictions'
         check that a cached model is still the job's)."""
-        query = select(Job.status, Job.attempt).where(Job.id == job_id, Job.owner == owner)
+        query = select(Job.status, Job.attempt).where(
+            Job.id == job_id, Job.owner == owner, _kind(scoring=False)
+        )
         with self.engine.connect() as connection:
             row = connection.execute(query).one_or_none()
         return None if row is None else (row.status, row.attempt)
@@ -130,7 +165,8 @@ class JobStore:
         """Newest first; ``limit + 1`` rows are read so the caller knows if more exist."""
         query = (
             select(Job)
-            .where(Job.owner == owner, Job.sweep_id.is_(None))  # folds are listed by sweep
+            # folds are listed by sweep, scorings by the job they score
+            .where(Job.owner == owner, Job.sweep_id.is_(None), _kind(scoring=False))
             .order_by(Job.created_at.desc(), Job.id.desc())
             .limit(limit + 1)
         )
@@ -141,13 +177,32 @@ class JobStore:
         with self.sessions() as session:
             return list(session.scalars(query))
 
-    def get_artifact(self, job_id: str, name: str, owner: str) -> JobArtifact | None:
+    def get_artifact(
+        self, job_id: str, name: str, owner: str, *, scoring: bool = False
+    ) -> JobArtifact | None:
         with self.sessions() as session:
             return session.scalars(
                 select(JobArtifact)
                 .join(Job)
-                .where(JobArtifact.job_id == job_id, JobArtifact.name == name, Job.owner == owner)
+                .where(
+                    JobArtifact.job_id == job_id,
+                    JobArtifact.name == name,
+                    Job.owner == owner,
+                    _kind(scoring),
+                )
             ).one_or_none()
+
+    def scorings(self, job_id: str, owner: str) -> list[Job]:
+        """The scorings of the caller's job, newest first."""
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(Job)
+                    .where(Job.scores_job_id == job_id, Job.owner == owner)
+                    .options(selectinload(Job.artifacts))
+                    .order_by(Job.created_at.desc(), Job.id.desc())
+                )
+            )
 
     def history(self, job_id: str) -> list[JobHistory]:
         with self.sessions() as session:
@@ -163,7 +218,7 @@ class JobStore:
         """The publish failed: leave the job queued for the reaper to publish."""
         set_where(self.sessions, job_id, {"published_at": None}, status=JobStatus.queued)
 
-    def request_cancel(self, job_id: str, owner: str) -> Job | None:
+    def request_cancel(self, job_id: str, owner: str, *, scoring: bool = False) -> Job | None:
         """A queued job is cancelled at once; a running one is asked to stop at its next
         checkpoint. None when there is no such job; JobFinishedError when it is over."""
         for _ in range(3):  # the job may move from queued to running under us
@@ -180,24 +235,36 @@ class JobStore:
                 status=JobStatus.running,
                 owner=owner,
             ):
-                return self.get(job_id)
-            job = self.get(job_id, owner=owner)
+                return self.get(job_id, scoring=scoring)
+            job = self.get(job_id, owner=owner, scoring=scoring)
             if job is None:
                 return None
             if job.status in FINISHED:
                 raise JobFinishedError(f"job {job_id} already {job.status}")
         raise RuntimeError(f"job {job_id} kept changing state")
 
-    def delete(self, job_id: str, owner: str) -> bool:
-        """Remove a finished job with its artifact rows and history."""
+    def delete(self, job_id: str, owner: str, *, scoring: bool = False) -> bool:
+        """Remove a finished job (or scoring) with its artifact rows and history; a
+        job's finished scorings go with it."""
         with transaction(self.sessions) as session:
             job = session.scalars(
-                select(Job).where(Job.id == job_id, Job.owner == owner).with_for_update()
+                select(Job)
+                .where(Job.id == job_id, Job.owner == owner, _kind(scoring))
+                .with_for_update()
             ).one_or_none()
             if job is None:
                 return False
             if job.status not in FINISHED:
                 raise JobActiveError(f"job {job_id} is {job.status}; cancel it first")
+            running = session.scalars(
+                select(Job.id)
+                .where(Job.scores_job_id == job_id, Job.status.not_in(FINISHED))
+                .limit(1)
+            ).first()
+            if running is not None:
+                raise JobActiveError(
+                    f"scoring {running} of job {job_id} has not finished; cancel it first"
+                )
             # model_versions.job_id refuses the delete too (RESTRICT); this says why.
             version = session.execute(
                 select(RegisteredModel.name, ModelVersion.version)
@@ -212,6 +279,11 @@ class JobStore:
                 )
             session.delete(job)
         return True
+
+
+def _kind(scoring: bool) -> Any:
+    """The rows of scorings, or of every other job."""
+    return Job.scores_job_id.is_not(None) if scoring else Job.scores_job_id.is_(None)
 
 
 def set_where(

@@ -62,7 +62,7 @@ class PredictionService:
     def predict(
         self, job_id: str, owner: str, request: PredictionRequest, model: ModelChoice
     ) -> PredictionResponse:
-        card = self._card(job_id, owner, model)
+        card = self.card(job_id, owner, model)
         prepared = prepare(card.input, request, self.max_rows)
         session = self.sessions.get(card.key)
         outputs = [o.name for o in session.get_outputs()]
@@ -82,7 +82,9 @@ class PredictionService:
             warnings=prepared.warnings,
         )
 
-    def _card(self, job_id: str, owner: str, model: ModelChoice) -> ModelCard:
+    def card(self, job_id: str, owner: str, model: ModelChoice) -> ModelCard:
+        """What predicting with the caller's job's ``model`` needs: 404 for no such job, 409
+        with the reason for no such model."""
         state = self.store.state(job_id, owner)
         if state is None:
             raise JobNotFoundError(job_id)

@@ -3,6 +3,7 @@ Redis that is stopped and started (each test's own redis-server, on its own port
 
 from __future__ import annotations
 
+import io
 import shutil
 import signal
 import time
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyarrow.parquet as pq
 import pytest
 
 from service.config import Settings
@@ -91,6 +93,46 @@ def test_a_killed_worker_s_job_succeeds_on_a_second_attempt(
         assert (1, "load_data") in history and (2, "figures") in history
         artifacts = d.client.get(f"/v1/jobs/{job_id}/result").json()["artifacts"]
         assert artifacts and all(a["size"] > 0 for a in artifacts)
+
+
+@pytest.mark.parametrize("backend", ["services"], indirect=True)  # one is enough: a minute
+def test_a_killed_worker_s_scoring_completes_once_on_a_second_attempt(
+    backend: Settings, tmp_path: Path
+) -> None:
+    from tests.api.test_scorings import HOUSES_JOB, ROWS, many_houses, trained_houses_data
+
+    settings = backend.model_copy(update={"scoring_chunk_rows": 200})  # 500 checkpoints
+    with deployment(settings, tmp_path) as d:
+
+        def upload(data: bytes, name: str) -> str:
+            files = {"file": (f"{name}.csv", data)}
+            response = d.client.post(
+                "/v1/datasets", files=files, data={"name": name, "target": "price"}
+            )
+            assert response.status_code == 201, response.text
+            dataset_id: str = response.json()["id"]
+            return dataset_id
+
+        job_id = submit(
+            d, {"dataset": {"id": upload(trained_houses_data(), "houses")}, **HOUSES_JOB}
+        )
+        assert d.wait_for_job(job_id)["status"] == "succeeded", d.logs()
+        body = {"dataset": {"id": upload(many_houses(ROWS), "new-houses")}}
+        scoring_id = d.client.post(f"/v1/jobs/{job_id}/predictions", json=body).json()["id"]
+        deadline = time.monotonic() + 60
+        while (d.job(scoring_id, "scorings")["progress"] or {}).get("step", 0) < 1:
+            assert time.monotonic() < deadline, d.logs()
+            time.sleep(0.02)
+        d.processes["worker"].kill_group()
+        assert d.job(scoring_id, "scorings")["status"] == "running"  # killed mid-scoring
+        d.start_worker("worker-2")
+        scoring = d.wait_for(scoring_id, {"succeeded", "failed"}, resource="scorings")
+        assert (scoring["status"], scoring["attempt"]) == ("succeeded", 2), d.logs()
+        assert scoring["result"]["rows"] == ROWS
+        parquet = next(a for a in scoring["artifacts"] if a["name"] == "predictions.parquet")
+        rows = pq.read_table(io.BytesIO(d.client.get(parquet["url"]).content)).column("row")
+        assert rows.to_pylist() == list(range(ROWS))  # every row once
+        assert d.logs().count(f"scoring {scoring_id} attempt") == 1  # one attempt stored
 
 
 def test_a_job_whose_workers_keep_dying_fails_with_worker_lost(tmp_path: Path) -> None:

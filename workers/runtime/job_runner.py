@@ -15,18 +15,22 @@ from typing import TypeVar, assert_never
 
 import pyarrow.parquet as pq
 
-from api_schemas import JobCreate, TaskType
+from api_schemas import JobCreate, TaskType, TrainingSummary
+from api_schemas.scorings import ScoringSpec
 from api_schemas.sweeps import SWEEP_SPEC
 from service.artifacts import ArtifactStore, artifact_store_from_settings
 from service.config import Settings
 from service.datasets.store import DatasetStore
 from service.db import make_engine
 from service.jobs.attempts import AttemptStore, ClaimedJob
+from service.jobs.store import JobStore
 from service.jobs.validation import check_job_spec
+from service.predictions.service import FILES
 from service.sweeps.store import SweepStore
 from workers.data.splits import DataError
 from workers.data.uploads import UploadedTable
 from workers.files import TrainingOutput, store_files
+from workers.jobs.scoring import ScoringModel, ScoringOutput, score
 from workers.jobs.train import train
 from workers.progress import StepCallbacks, StopTrainingError
 from workers.runtime.checkpoints import StoreCheckpoint, TimeLimit
@@ -87,6 +91,8 @@ def run_job(ctx: WorkerContext, job_id: str, worker: str) -> Outcome:
     )
     if job.sweep_id is not None:
         return run_sweep_trial(ctx, job, callbacks)
+    if job.scores_job_id is not None:
+        return run_scoring(ctx, job, callbacks)
 
     def train_job() -> TrainingOutput:
         spec = JobCreate.model_validate(job.spec)
@@ -113,6 +119,38 @@ def run_sweep_trial(ctx: WorkerContext, job: ClaimedJob, callbacks: StepCallback
         outcome = _attempt(ctx, job, run, partial(_store_trial, ctx, job))
     finish_sweep(ctx.sweeps, ctx.artifacts, job.sweep_id)
     return outcome
+
+
+def run_scoring(ctx: WorkerContext, job: ClaimedJob, callbacks: StepCallbacks) -> Outcome:
+    """Predict an uploaded table with another job's model (``workers.jobs.scoring``)."""
+
+    def work() -> ScoringOutput:
+        spec = ScoringSpec.model_validate(job.spec)
+        model = scoring_model(ctx, spec)
+        row = ctx.datasets.get(spec.dataset.id)
+        if row is None:
+            raise DataError(f"dataset {spec.dataset.id} was deleted")
+        with ctx.artifacts.open(row.key) as stream:
+            table = pq.read_table(io.BytesIO(stream.read()))
+        return score(model, table, row.target, callbacks, ctx.settings.scoring_chunk_rows)
+
+    with Heartbeat(ctx.attempts, job.id, job.attempt, ctx.settings.heartbeat_seconds):
+        return _attempt(ctx, job, work, partial(_store_scoring, ctx, job))
+
+
+def scoring_model(ctx: WorkerContext, spec: ScoringSpec) -> ScoringModel:
+    """The ONNX pipeline of the scored job's model, with what its result says of it."""
+    source = JobStore(ctx.attempts.engine).get(spec.job_id, with_artifacts=True)
+    if source is None or source.result is None:
+        raise DataError(f"job {spec.job_id} is gone or has no result")
+    summary = TrainingSummary.model_validate(source.result)
+    name = FILES[("onnx", spec.model)]
+    artifact = next((a for a in source.artifacts if a.name == name), None)
+    if artifact is None or summary.export is None:
+        raise DataError(f"job {spec.job_id} has no ONNX file for its {spec.model} model")
+    with ctx.artifacts.open(artifact.key) as stream:
+        onnx = stream.read()
+    return ScoringModel(onnx, summary.export.input, summary.task, summary.classes)
 
 
 def _attempt(
@@ -175,6 +213,17 @@ def _store_success(ctx: WorkerContext, job: ClaimedJob, output: TrainingOutput) 
         log.warning("job %s attempt %d finished after losing the job", job.id, job.attempt)
         return Outcome.superseded
     log.info("job %s attempt %d succeeded", job.id, job.attempt)
+    return Outcome.succeeded
+
+
+def _store_scoring(ctx: WorkerContext, job: ClaimedJob, output: ScoringOutput) -> Outcome:
+    # Under the scored job's folder, so deleting that job deletes its scorings' files.
+    prefix = f"jobs/{job.scores_job_id}/scorings/{job.id}/attempt-{job.attempt}"
+    stored = store_files(ctx.artifacts, prefix, output.files)
+    if not ctx.attempts.succeed(job.id, job.attempt, output.result.model_dump(mode="json"), stored):
+        ctx.artifacts.delete_prefix(prefix)
+        return Outcome.superseded
+    log.info("scoring %s attempt %d succeeded (%d rows)", job.id, job.attempt, output.result.rows)
     return Outcome.succeeded
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from api_schemas import ErrorBody, ValidationErrorBody
 from api_schemas.predictions import ModelChoice, PredictionRequest, PredictionResponse
+from api_schemas.scorings import ScoringAccepted
 from service.api.deps import CallerDep, ContextDep
+from service.artifacts import chunks
 from service.predictions.service import ModelFormat
 
 router = APIRouter(prefix="/v1/jobs", tags=["predictions"])
@@ -27,14 +29,21 @@ MODEL = Query(description="regularized: the job's fit; baseline: the same model 
 
 @router.post(
     "/{job_id}/predictions",
+    response_model=PredictionResponse,
     responses={
+        202: {
+            "model": ScoringAccepted,
+            "description": "dataset: the scoring is queued (Location: GET it until it ends).",
+        },
         **RESPONSES,
         422: {
             "model": ValidationErrorBody,
             "description": "Input the model cannot take (type invalid_input): a missing or "
             "unknown column, a value of the wrong type, a missing value where training "
             "refused them, the wrong number of features or image shape, more rows than "
-            "REGULAB_MAX_PREDICTION_ROWS.",
+            "REGULAB_MAX_PREDICTION_ROWS; a dataset that lacks a column the model takes, "
+            "holds text where it takes numbers, or missing values it would refuse (type "
+            "invalid_spec at body.dataset.id).",
         },
     },
 )
@@ -44,9 +53,15 @@ def predict(
     ctx: ContextDep,
     owner: CallerDep,
     model: Annotated[ModelChoice, MODEL] = "regularized",
-) -> PredictionResponse:
+) -> Response | PredictionResponse:
     """Predict with the job's model: ``rows`` by column name for an uploaded dataset,
-    ``instances`` for a built-in one. The training preprocessing is part of the model."""
+    ``instances`` for a built-in one (200). The training preprocessing is part of the
+    model. ``dataset``, an uploaded table, is scored on the workers (202, a scoring)."""
+    if body.dataset is not None:
+        accepted = ctx.scorings.submit(job_id, owner, body, model)
+        return JSONResponse(
+            accepted.model_dump(mode="json"), status_code=202, headers={"Location": accepted.url}
+        )
     return ctx.predictions.predict(job_id, owner, body, model)
 
 
@@ -70,7 +85,7 @@ def download_model(
 ) -> StreamingResponse:
     stream, filename = ctx.predictions.open_model(job_id, owner, format, model)
     return StreamingResponse(
-        stream,
+        chunks(stream),
         media_type="application/octet-stream",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -1,0 +1,180 @@
+"""ScoringService: the verbs the scoring routes call.
+
+A scoring is a job row (``Job.scores_job_id``) with every job's lifecycle; the worker's
+side is ``workers.jobs.scoring``. Here it is checked before it is stored: the scored job
+has succeeded and has an ONNX file for the model asked for, and the uploaded table has
+every column the model takes, of the right type, with no missing value the model would
+refuse. What the worker could still find (a value that is not finite) fails the scoring
+as ``invalid_data`` with its row and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, BinaryIO, NoReturn
+
+from api_schemas import ArtifactRef, JobError, JobProgress, JobStatus
+from api_schemas.predictions import ModelChoice, ModelInput, PredictionRequest
+from api_schemas.scorings import ScoringAccepted, ScoringRead, ScoringResult, ScoringSpec
+from service.artifacts import ArtifactStore
+from service.datasets.store import DatasetStore
+from service.jobs.service import JobService, JobStateError
+from service.jobs.store import JobActiveError, JobFinishedError
+from service.jobs.validation import SpecError
+from service.predictions.inputs import PredictionInputError
+from service.predictions.service import PredictionService
+from service.tables import Job, UploadedDataset
+
+
+class ScoringNotFoundError(LookupError):
+    pass
+
+
+def scoring_url(scoring_id: str) -> str:
+    return f"/v1/scorings/{scoring_id}"
+
+
+def to_read(job: Job) -> ScoringRead:
+    spec = ScoringSpec.model_validate(job.spec)
+    error = None
+    if job.error_code is not None:
+        error = JobError(code=job.error_code, message=job.error_message or "")
+    succeeded = job.status == JobStatus.succeeded and job.result is not None
+    return ScoringRead(
+        id=job.id,
+        status=JobStatus(job.status),
+        job_id=spec.job_id,
+        model=spec.model,
+        dataset_id=spec.dataset.id,
+        attempt=job.attempt,
+        max_seconds=job.max_seconds,
+        progress=JobProgress.model_validate(job.progress) if job.progress else None,
+        cancel_requested=job.stop_request == "cancel",
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        error=error,
+        result=ScoringResult.model_validate(job.result) if succeeded else None,
+        artifacts=[
+            ArtifactRef(
+                name=a.name,
+                media_type=a.media_type,
+                url=f"{scoring_url(job.id)}/artifacts/{a.name}",
+                size=a.size,
+            )
+            for a in (job.artifacts if succeeded else [])
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class ScoringService:
+    """Built once per API process, over the jobs' service (store, publisher, limits)
+    and the predictions' (what a job's model takes)."""
+
+    jobs: JobService
+    datasets: DatasetStore
+    artifacts: ArtifactStore
+    predictions: PredictionService
+
+    def submit(
+        self, job_id: str, owner: str, request: PredictionRequest, model: ModelChoice
+    ) -> ScoringAccepted:
+        """Check, store, then publish a scoring of the caller's job over the request's
+        ``dataset``."""
+        dataset = request.dataset
+        assert dataset is not None
+        if request.rows is not None or request.instances is not None:
+            given = "rows" if request.rows is not None else "instances"
+            raise PredictionInputError(
+                (given,), f"send {given} or dataset, not both: dataset is scored on the workers"
+            )
+        card = self.predictions.card(job_id, owner, model)  # 404 / 409 with the reason
+        source = self.jobs.store.get(job_id, owner=owner)
+        upload = self.datasets.get(dataset.id, owner)
+        if source is None:
+            raise ScoringNotFoundError(f"job: {job_id}")
+        if upload is None:
+            raise SpecError(("dataset", "id"), f"no uploaded dataset {dataset.id!r}")
+        check_columns(card.input, upload)
+        spec = ScoringSpec(job_id=job_id, model=model, dataset=dataset)
+        row = self.jobs.store.create_scoring(
+            spec, source, upload, self.jobs.limits.default_seconds, self.jobs.queues.default
+        )
+        self.jobs.publish_created(row)
+        return ScoringAccepted(id=row.id, status=JobStatus(row.status), url=scoring_url(row.id))
+
+    def get(self, scoring_id: str, owner: str) -> ScoringRead:
+        return to_read(self._owned(scoring_id, owner))
+
+    def of_job(self, job_id: str, owner: str) -> list[ScoringRead]:
+        if self.jobs.store.get(job_id, owner=owner) is None:
+            raise ScoringNotFoundError(f"job: {job_id}")
+        return [to_read(job) for job in self.jobs.store.scorings(job_id, owner)]
+
+    def cancel(self, scoring_id: str, owner: str) -> ScoringRead:
+        try:
+            self.jobs.store.request_cancel(scoring_id, owner, scoring=True)
+        except JobFinishedError as exc:
+            raise JobStateError(f"{exc}; only queued or running scorings can be cancelled") from exc
+        return self.get(scoring_id, owner)
+
+    def delete(self, scoring_id: str, owner: str) -> None:
+        job = self._owned(scoring_id, owner)
+        try:
+            deleted = self.jobs.store.delete(scoring_id, owner, scoring=True)
+        except JobActiveError as exc:
+            raise JobStateError(str(exc).replace("job", "scoring", 1)) from exc
+        if not deleted:
+            raise ScoringNotFoundError(f"scoring: {scoring_id}")
+        self.artifacts.delete_prefix(f"jobs/{job.scores_job_id}/scorings/{scoring_id}")
+
+    def open_artifact(self, scoring_id: str, name: str, owner: str) -> tuple[BinaryIO, str]:
+        artifact = self.jobs.store.get_artifact(scoring_id, name, owner, scoring=True)
+        if artifact is None:
+            raise ScoringNotFoundError(f"file: {scoring_id}/{name}")
+        return self.artifacts.open(artifact.key), artifact.media_type
+
+    def _owned(self, scoring_id: str, owner: str) -> Job:
+        job = self.jobs.store.get(scoring_id, owner=owner, with_artifacts=True, scoring=True)
+        if job is None:
+            raise ScoringNotFoundError(f"scoring: {scoring_id}")
+        return job
+
+
+def check_columns(model: ModelInput, upload: UploadedDataset) -> None:
+    """SpecError (at body.dataset.id) when the table cannot feed the model."""
+    columns: dict[str, dict[str, Any]] = {c["name"]: c for c in upload.columns}
+    refuse_missing = model.missing != "impute"
+
+    def refuse(message: str) -> NoReturn:
+        raise SpecError(("dataset", "id"), f"dataset {upload.id}: {message}")
+
+    if model.kind == "columns":
+        for column in model.columns or []:
+            found = columns.get(column.name)
+            if found is None:
+                refuse(f"has no column {column.name!r}, which the model takes")
+            if column.type == "number" and found["type"] != "number":
+                refuse(f"column {column.name!r} is not numeric; the model takes numbers")
+            if refuse_missing and found.get("missing"):
+                refuse(
+                    f"column {column.name!r} has {found['missing']} missing values; the model "
+                    f"was trained with missing: {model.missing}"
+                )
+        return
+    features = [c for name, c in columns.items() if name != upload.target]
+    shape = model.image_shape if model.kind == "image" else [model.features or 0]
+    wanted = 1
+    for size in shape or []:
+        wanted *= size
+    if len(features) != wanted:
+        refuse(
+            f"has {len(features)} columns besides its target {upload.target!r}; the model "
+            f"takes {wanted} features, in order"
+        )
+    for feature in features:
+        if feature["type"] != "number":
+            refuse(f"column {feature['name']!r} is not numeric; the model takes numbers")
+        if feature.get("missing"):
+            refuse(f"column {feature['name']!r} has {feature['missing']} missing values")
