@@ -82,7 +82,7 @@ class DatasetInfo(BaseModel):
     id: str | None = Field(None, description="Uploaded datasets only.")
     source: Literal["builtin", "upload"] = "builtin"
     name: str
-    task: TaskType
+    task: TaskType | None = Field(description="None for an upload with no target.")
     rows: int = Field(description="Rows with the default parameters.")
     features: int = Field(description="Features with the default parameters.")
     classes: int | None = None
@@ -121,8 +121,11 @@ class DatasetRead(BaseModel):
     id: str
     source: Literal["upload"] = "upload"
     name: str
-    task: TaskType
-    target: str
+    task: TaskType | None = Field(description="None for a table with no target.")
+    target: str | None = Field(
+        description="None for a table uploaded without one: its rows can be scored with a "
+        "job's model (POST /v1/jobs/{id}/predictions), not trained on."
+    )
     rows: int
     columns: list[ColumnSummary] = Field(description=COLUMN_PAGE)
     column_count: int = Field(description="Columns in the table, the target included.")

@@ -10,6 +10,9 @@ command as a local process and prints
    round trip on the same server, onnxruntime on the same model.onnx in this process,
    and scikit-learn's predict on the same rows in this process;
 2. 10,000-row requests: rows per second over HTTP beside scikit-learn in-process;
+3. a scoring of an uploaded table (--scoring-rows, 500,000 by default): the worker's
+   run_job from claim to stored predictions.parquet and .csv, in rows per second, beside
+   scikit-learn's predict on the same rows in-process;
 
 and the ratios. Requests go one at a time (latency, not concurrency).
 """
@@ -17,6 +20,7 @@ and the ratios. Requests go one at a time (latency, not concurrency).
 from __future__ import annotations
 
 import argparse
+import io
 import statistics
 import tempfile
 import time
@@ -26,6 +30,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import onnxruntime as ort
+import pyarrow as pa
+import pyarrow.parquet as pq
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import train_test_split
@@ -66,6 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--batches", type=int, default=10)
+    parser.add_argument("--scoring-rows", type=int, default=500_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -81,6 +88,7 @@ def main() -> None:
                 ctx = WorkerContext.from_settings(settings)
                 assert run_job(ctx, job_id, "bench/1") is Outcome.succeeded
                 report(client, job_id, args.requests, args.batches)
+                report_scoring(client, ctx, job_id, args.scoring_rows)
 
 
 def report(client: httpx.Client, job_id: str, n: int, batches: int) -> None:
@@ -119,6 +127,29 @@ def report(client: httpx.Client, job_id: str, n: int, batches: int) -> None:
     print("10,000-row requests, rows/s (median):")
     print(f"  over HTTP {http_rate:12,.0f}   scikit-learn in-process {local_rate:12,.0f}")
     print(f"  ratio: {http_rate / local_rate:.3f}x  (goal >= 0.5x)")
+
+
+def report_scoring(client: httpx.Client, ctx: WorkerContext, job_id: str, rows: int) -> None:
+    X, y = load_diabetes(return_X_y=True)
+    X_train, _, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=0)
+    reference = Ridge(alpha=1.0).fit(X_train, y_train)
+    big = np.random.default_rng(1).normal(0, 0.05, (rows, X.shape[1]))
+    table = pa.table({f"x{i}": big[:, i] for i in range(X.shape[1])})
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    files = {"file": ("big.parquet", sink.getvalue())}
+    dataset = client.post("/v1/datasets", files=files, data={"name": "big"})
+    dataset.raise_for_status()
+    body = {"dataset": {"id": dataset.json()["id"]}}
+    scoring_id = client.post(f"/v1/jobs/{job_id}/predictions", json=body).json()["id"]
+    started = time.perf_counter()
+    assert run_job(ctx, scoring_id, "bench/1") is Outcome.succeeded
+    took = time.perf_counter() - started
+    local = timed(lambda: reference.predict(big), 3)
+    rate, local_rate = rows / took, rows / statistics.median(local)
+    print(f"scoring {rows:,} uploaded rows (claim to stored .parquet and .csv), rows/s:")
+    print(f"  scoring {rate:12,.0f}   scikit-learn predict in-process {local_rate:12,.0f}")
+    print(f"  ratio: {rate / local_rate:.3f}x")
 
 
 if __name__ == "__main__":

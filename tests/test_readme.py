@@ -54,6 +54,8 @@ def test_curl_bodies_are_the_articles_jobs() -> None:
         elif fields := body.keys() & MODEL_CALL_BODIES.keys():
             (field,) = fields
             MODEL_CALL_BODIES[field].model_validate(body)
+        elif body.keys() == {"dataset"}:  # a scoring: a table to predict, no model
+            PredictionRequest.model_validate(body)
         else:
             JobCreate.model_validate(body)
 

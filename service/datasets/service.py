@@ -60,13 +60,20 @@ class ColumnPage:
         return end if end < total else None
 
 
+def task_of(row: UploadedDataset) -> TaskType | None:
+    """An upload's task; None for a table with no target (stored as "")."""
+    if not row.target:
+        return None
+    return "classification" if row.task == "classification" else "regression"
+
+
 def to_read(row: UploadedDataset, page: ColumnPage) -> DatasetRead:
     columns, next_offset = page.of(row.columns)
     return DatasetRead(
         id=row.id,
         name=row.name,
-        task="classification" if row.task == "classification" else "regression",
-        target=row.target,
+        task=task_of(row),
+        target=row.target or None,
         rows=row.rows,
         columns=[ColumnSummary.model_validate(c) for c in columns],
         column_count=len(row.columns),
@@ -82,10 +89,11 @@ def to_read(row: UploadedDataset, page: ColumnPage) -> DatasetRead:
 @dataclass(frozen=True)
 class UploadForm:
     """What the caller says of an uploaded file: the dataset's name, its target column
-    and its task (None: inferred from the target)."""
+    (None: a table to score, not to train on) and its task (None: inferred from the
+    target)."""
 
     name: str
-    target: str
+    target: str | None
     task: TaskType | None = None
 
 
@@ -119,7 +127,8 @@ class DatasetService:
         self, path: Path, filename: str, form: UploadForm, owner: str
     ) -> tuple[DatasetRead, bool]:
         parsed = parse_upload(path, filename, form.target, form.task, self.limits)
-        existing = self.store.find(owner, parsed.content_hash, form.target)
+        target = form.target or ""  # stored as "" when there is none
+        existing = self.store.find(owner, parsed.content_hash, target)
         if existing is not None:
             return to_read(existing, ColumnPage()), False
         dataset_id = str(uuid.uuid4())
@@ -130,8 +139,8 @@ class DatasetService:
             owner=owner,
             name=form.name,
             format=parsed.format,
-            target=form.target,
-            task=parsed.task,
+            target=target,
+            task=parsed.task or "",
             rows=parsed.table.num_rows,
             columns=[c.model_dump(mode="json") for c in parsed.columns],
             classes=parsed.classes,
@@ -144,7 +153,7 @@ class DatasetService:
             self.store.add(row)
         except IntegrityError:  # the same upload won a race a moment ago
             self.artifacts.delete_prefix(f"datasets/{dataset_id}")
-            existing = self.store.find(owner, parsed.content_hash, form.target)
+            existing = self.store.find(owner, parsed.content_hash, target)
             if existing is None:
                 raise
             return to_read(existing, ColumnPage()), False
@@ -157,11 +166,13 @@ class DatasetService:
                 id=row.id,
                 source="upload",
                 name=row.name,
-                task="classification" if row.task == "classification" else "regression",
+                task=task_of(row),
                 rows=row.rows,
-                features=len(row.columns) - 1,
+                features=len(row.columns) - (1 if row.target else 0),
                 classes=len(row.classes) if row.classes else None,
-                description=f"uploaded {row.format}, target {row.target!r}",
+                description=f"uploaded {row.format}, target {row.target!r}"
+                if row.target
+                else f"uploaded {row.format}, no target: for scoring with a job's model",
             )
             for row in self.store.list(owner)
         ]

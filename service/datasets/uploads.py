@@ -30,7 +30,7 @@ MAX_INFERRED_CLASSES = 20
 class ParsedUpload:
     table: pa.Table
     format: Literal["csv", "parquet"]
-    task: TaskType
+    task: TaskType | None  # None: no target, a table to score only
     classes: list[str] | None
     content_hash: str
     size: int
@@ -97,8 +97,9 @@ def infer_task(column: pa.ChunkedArray, requested: TaskType | None, target: str)
 
 
 def parse_upload(
-    path: Path, filename: str, target: str, task: TaskType | None, limits: UploadLimits
+    path: Path, filename: str, target: str | None, task: TaskType | None, limits: UploadLimits
 ) -> ParsedUpload:
+    """The checked table. Without a ``target`` it is a table to score only."""
     fmt = detect_format(path, filename)
     table = read_table(path, fmt, filename, limits)
     names = table.column_names
@@ -109,6 +110,10 @@ def parse_upload(
         raise UploadError(
             "file", f"{filename} has {table.num_rows} data row(s); at least 2 are needed"
         )
+    if target is None:
+        if task is not None:
+            raise UploadError("task", "a task needs a target column: send target too")
+        return _parsed(path, fmt, _nan_as_missing(table), None, None)
     if target not in names:
         raise UploadError("target", f"no column {target!r}; columns: {', '.join(names)}")
     table = _nan_as_missing(table)
@@ -124,10 +129,20 @@ def parse_upload(
         classes = sorted(str(v) for v in pc.unique(column.cast(pa.string())).to_pylist())
         if len(classes) < 2:
             raise UploadError(target, f"target column {target!r} has one class ({classes[0]!r})")
+    return _parsed(path, fmt, table, inferred, classes)
+
+
+def _parsed(
+    path: Path,
+    fmt: Literal["csv", "parquet"],
+    table: pa.Table,
+    task: TaskType | None,
+    classes: list[str] | None,
+) -> ParsedUpload:
     return ParsedUpload(
         table=table,
         format=fmt,
-        task=inferred,
+        task=task,
         classes=classes,
         content_hash=sha256_of(path),
         size=path.stat().st_size,

@@ -91,6 +91,12 @@ def _check_builtin(spec: JobCreate) -> DatasetFacts:
 def _check_upload(spec: JobCreate, uploaded: UploadedDataset | None) -> DatasetFacts:
     if uploaded is None:
         raise SpecError(("dataset", "id"), f"no uploaded dataset {spec.dataset.id!r}")
+    if not uploaded.target:
+        raise SpecError(
+            ("dataset", "id"),
+            f"dataset {uploaded.id} was uploaded without a target: it can be scored with a "
+            "job's model (POST /v1/jobs/{id}/predictions), not trained on",
+        )
     columns = [c["name"] for c in uploaded.columns]
     for index, feature in enumerate(spec.dataset.features or []):
         if feature == uploaded.target:

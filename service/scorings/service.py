@@ -169,9 +169,9 @@ def check_columns(model: ModelInput, upload: UploadedDataset) -> None:
     for size in shape or []:
         wanted *= size
     if len(features) != wanted:
+        besides = f" besides its target {upload.target!r}" if upload.target else ""
         refuse(
-            f"has {len(features)} columns besides its target {upload.target!r}; the model "
-            f"takes {wanted} features, in order"
+            f"has {len(features)} columns{besides}; the model takes {wanted} features, in order"
         )
     for feature in features:
         if feature["type"] != "number":

@@ -135,6 +135,36 @@ def test_an_oversized_upload_is_413(settings: Settings) -> None:
         assert upload(client, HOUSES).status_code == 201
 
 
+def test_a_table_without_a_target_is_for_scoring_not_training(client: TestClient) -> None:
+    files = {"file": ("houses.csv", HOUSES)}
+    plain = client.post("/v1/datasets", files=files, data={"name": "to score"})
+    assert plain.status_code == 201, plain.text
+    body = plain.json()
+    assert (body["target"], body["task"], body["classes"], body["column_count"]) == (
+        None,
+        None,
+        None,
+        4,
+    )
+    listed = next(
+        d for d in client.get("/v1/datasets").json()["items"] if d.get("id") == body["id"]
+    )
+    assert (listed["task"], listed["features"]) == (None, 4)
+    assert "no target" in listed["description"]
+    # The same bytes with a target are another dataset, one to train on.
+    assert upload(client, HOUSES).json()["id"] != body["id"]
+    again = client.post("/v1/datasets", files=files, data={"name": "to score"})
+    assert (again.status_code, again.json()["id"]) == (200, body["id"])
+
+    job = client.post("/v1/jobs", json=job_body(dataset={"id": body["id"]}))
+    assert job.status_code == 422
+    (error,) = job.json()["detail"]
+    assert error["loc"] == ["body", "dataset", "id"] and "without a target" in error["msg"]
+    task = client.post("/v1/datasets", files=files, data={"name": "x", "task": "regression"})
+    assert task.status_code == 422
+    assert task.json()["detail"][0]["loc"] == ["body", "task"]
+
+
 def test_jobs_refer_to_uploads_by_id_and_features(client: TestClient) -> None:
     dataset_id = upload(client, HOUSES).json()["id"]
     unknown = client.post(

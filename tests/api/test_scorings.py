@@ -42,8 +42,9 @@ def houses_model(client: TestClient, settings: Settings) -> str:
     return trained(client, settings, {"dataset": {"id": dataset["id"]}, **HOUSES_JOB})
 
 
-def many_houses(rows: int) -> bytes:
-    """New houses: some rooms missing, some in a district the model never saw."""
+def many_houses(rows: int, price: bool = False) -> bytes:
+    """New houses: some rooms missing, some in a district the model never saw; no
+    price unless asked for (a table to score needs no target)."""
     rng = np.random.default_rng(0)
     rooms = rng.integers(1, 6, rows).astype(str).astype(object)
     rooms[rng.random(rows) < 0.05] = ""
@@ -52,10 +53,20 @@ def many_houses(rows: int) -> bytes:
         "size": np.round(rng.uniform(20, 200, rows), 2).astype(str),
         "rooms": rooms,
         "district": districts[rng.integers(0, 4, rows)],
-        "price": np.round(rng.uniform(50, 500, rows), 1).astype(str),  # uploads need a target
     }
+    if price:
+        table["price"] = np.round(rng.uniform(50, 500, rows), 1).astype(str)
     lines = [",".join(values) for values in zip(*table.values(), strict=True)]
-    return ("size,rooms,district,price\n" + "\n".join(lines) + "\n").encode()
+    return (",".join(table) + "\n" + "\n".join(lines) + "\n").encode()
+
+
+def to_score(client: TestClient, data: bytes, filename: str = "new-houses.csv") -> Any:
+    """Upload a table with no target: one to score, not to train on."""
+    files = {"file": (filename, data)}
+    response = client.post("/v1/datasets", files=files, data={"name": filename})
+    assert response.status_code == 201, response.text
+    assert (response.json()["target"], response.json()["task"]) == (None, None)
+    return response.json()
 
 
 def score(client: TestClient, job_id: str, dataset_id: str, **params: str) -> str:
@@ -89,7 +100,7 @@ def test_scoring_100_000_uploaded_rows_equals_the_model_in_process(
 ) -> None:
     job_id = houses_model(client, settings)
     data = many_houses(ROWS)
-    houses = upload(client, data, filename="new-houses.csv", name="new houses").json()
+    houses = to_score(client, data)
     scoring_id = score(client, job_id, houses["id"])
     assert run(settings, scoring_id) is Outcome.succeeded
 
@@ -223,7 +234,7 @@ def test_a_scoring_is_not_a_job_and_goes_with_its_job(
     client: TestClient, settings: Settings
 ) -> None:
     job_id = houses_model(client, settings)
-    houses = upload(client, many_houses(20), filename="few.csv").json()
+    houses = to_score(client, many_houses(20), "few.csv")
     scoring_id = score(client, job_id, houses["id"])
     for path in (f"/v1/jobs/{scoring_id}", f"/v1/jobs/{scoring_id}/result"):
         assert client.get(path).status_code == 404
@@ -255,10 +266,10 @@ def test_callers_do_not_see_each_other_s_scorings(settings: Settings) -> None:
     keyed = Settings.model_validate({**settings.model_dump(), "api_keys": f"{ALICE},{BOB}"})
     with TestClient(create_app(keyed)) as client:
         client.headers.update(auth(BOB))
-        theirs = upload(client, many_houses(11), filename="b.csv").json()
+        theirs = to_score(client, many_houses(11), "b.csv")
         client.headers.update(auth(ALICE))
         job_id = houses_model(client, keyed)
-        mine = upload(client, many_houses(10), filename="a.csv").json()
+        mine = to_score(client, many_houses(10), "a.csv")
         body = {"dataset": {"id": mine["id"]}}
         path = f"/v1/jobs/{job_id}/predictions"
         assert client.post(path, json=body, headers=auth(BOB)).status_code == 404

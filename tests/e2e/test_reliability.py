@@ -104,17 +104,19 @@ def test_a_killed_worker_s_scoring_completes_once_on_a_second_attempt(
     settings = backend.model_copy(update={"scoring_chunk_rows": 200})  # 500 checkpoints
     with deployment(settings, tmp_path) as d:
 
-        def upload(data: bytes, name: str) -> str:
+        def upload(data: bytes, name: str, **target: str) -> str:
             files = {"file": (f"{name}.csv", data)}
-            response = d.client.post(
-                "/v1/datasets", files=files, data={"name": name, "target": "price"}
-            )
+            response = d.client.post("/v1/datasets", files=files, data={"name": name, **target})
             assert response.status_code == 201, response.text
             dataset_id: str = response.json()["id"]
             return dataset_id
 
         job_id = submit(
-            d, {"dataset": {"id": upload(trained_houses_data(), "houses")}, **HOUSES_JOB}
+            d,
+            {
+                "dataset": {"id": upload(trained_houses_data(), "houses", target="price")},
+                **HOUSES_JOB,
+            },
         )
         assert d.wait_for_job(job_id)["status"] == "succeeded", d.logs()
         body = {"dataset": {"id": upload(many_houses(ROWS), "new-houses")}}

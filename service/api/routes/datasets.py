@@ -21,7 +21,15 @@ TOO_LARGE = {
 
 def upload_form(
     name: Annotated[str, Form(min_length=1, max_length=128)],
-    target: Annotated[str, Form(min_length=1, max_length=255)],
+    target: Annotated[
+        str | None,
+        Form(
+            min_length=1,
+            max_length=255,
+            description="The column to predict. Leave it out for a table to score with a "
+            "job's model (POST /v1/jobs/{id}/predictions with its id), not to train on.",
+        ),
+    ] = None,
     task: Annotated[TaskType | None, Form()] = None,
 ) -> UploadForm:
     """The upload's form fields beside its file (a dependency, so the route stays short)."""
