@@ -48,6 +48,7 @@ class ScoringRead(BaseModel):
     cancel_requested: bool
     created_at: datetime
     started_at: datetime | None
+    heartbeat_at: datetime | None
     finished_at: datetime | None
     error: JobError | None
     result: ScoringResult | None = Field(description="Once succeeded.")

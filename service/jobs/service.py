@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy.exc import IntegrityError
 
@@ -30,7 +30,7 @@ from service.jobs.policy import MemoryLimit, Queues, TimeLimits
 from service.jobs.store import JobActiveError, JobFinishedError, JobStore, NewJob
 from service.jobs.validation import check_job_spec, dataset_facts
 from service.pagination import page_of
-from service.tables import Job, UploadedDataset
+from service.tables import Job, JobArtifact, UploadedDataset
 
 log = logging.getLogger(__name__)
 
@@ -53,24 +53,41 @@ def job_url(job_id: str) -> str:
     return f"/v1/jobs/{job_id}"
 
 
-def to_read(job: Job) -> JobRead:
+def lifecycle(job: Job) -> dict[str, Any]:
+    """What every job row says of its lifecycle, as its read models name it."""
     error = None
     if job.error_code is not None:
         error = JobError(code=job.error_code, message=job.error_message or "")
+    return {
+        "id": job.id,
+        "status": JobStatus(job.status),
+        "attempt": job.attempt,
+        "max_seconds": job.max_seconds,
+        "progress": JobProgress.model_validate(job.progress) if job.progress else None,
+        "cancel_requested": job.stop_request == "cancel",
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "heartbeat_at": job.heartbeat_at,
+        "finished_at": job.finished_at,
+        "error": error,
+    }
+
+
+def artifact_refs(artifacts: list[JobArtifact], url: str) -> list[ArtifactRef]:
+    """The rows of a job's files, each at ``url``/artifacts/<name>."""
+    return [
+        ArtifactRef(
+            name=a.name, media_type=a.media_type, url=f"{url}/artifacts/{a.name}", size=a.size
+        )
+        for a in artifacts
+    ]
+
+
+def to_read(job: Job) -> JobRead:
     return JobRead(
-        id=job.id,
-        status=JobStatus(job.status),
+        **lifecycle(job),
         spec=JobCreate.model_validate(job.spec),
-        attempt=job.attempt,
-        max_seconds=job.max_seconds,
-        progress=JobProgress.model_validate(job.progress) if job.progress else None,
-        cancel_requested=job.stop_request == "cancel",
         retry_of=job.retry_of,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        heartbeat_at=job.heartbeat_at,
-        finished_at=job.finished_at,
-        error=error,
         result_url=f"{job_url(job.id)}/result" if job.status == JobStatus.succeeded else None,
     )
 
@@ -189,15 +206,7 @@ class JobService:
                 if job.status in (JobStatus.queued, JobStatus.running)
                 else f"job {job.id} {job.status} and has no result{reason}"
             )
-        artifacts = [
-            ArtifactRef(
-                name=a.name,
-                media_type=a.media_type,
-                url=f"{job_url(job.id)}/artifacts/{a.name}",
-                size=a.size,
-            )
-            for a in job.artifacts
-        ]
+        artifacts = artifact_refs(job.artifacts, job_url(job.id))
         return JobResult.model_validate({**job.result, "job_id": job.id, "artifacts": artifacts})
 
     def history(self, job_id: str, owner: str) -> JobHistory:

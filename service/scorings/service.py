@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, BinaryIO, NoReturn
 
-from api_schemas import ArtifactRef, JobError, JobProgress, JobStatus
+from api_schemas import JobStatus
 from api_schemas.predictions import ModelChoice, ModelInput, PredictionRequest
 from api_schemas.scorings import ScoringAccepted, ScoringRead, ScoringResult, ScoringSpec
 from service.artifacts import ArtifactStore
 from service.datasets.store import DatasetStore
-from service.jobs.service import JobService, JobStateError
+from service.jobs.service import JobService, JobStateError, artifact_refs, lifecycle
 from service.jobs.store import JobActiveError, JobFinishedError
 from service.jobs.validation import SpecError
 from service.predictions.inputs import PredictionInputError
@@ -36,34 +36,14 @@ def scoring_url(scoring_id: str) -> str:
 
 def to_read(job: Job) -> ScoringRead:
     spec = ScoringSpec.model_validate(job.spec)
-    error = None
-    if job.error_code is not None:
-        error = JobError(code=job.error_code, message=job.error_message or "")
     succeeded = job.status == JobStatus.succeeded and job.result is not None
     return ScoringRead(
-        id=job.id,
-        status=JobStatus(job.status),
+        **lifecycle(job),
         job_id=spec.job_id,
         model=spec.model,
         dataset_id=spec.dataset.id,
-        attempt=job.attempt,
-        max_seconds=job.max_seconds,
-        progress=JobProgress.model_validate(job.progress) if job.progress else None,
-        cancel_requested=job.stop_request == "cancel",
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-        error=error,
         result=ScoringResult.model_validate(job.result) if succeeded else None,
-        artifacts=[
-            ArtifactRef(
-                name=a.name,
-                media_type=a.media_type,
-                url=f"{scoring_url(job.id)}/artifacts/{a.name}",
-                size=a.size,
-            )
-            for a in (job.artifacts if succeeded else [])
-        ],
+        artifacts=artifact_refs(job.artifacts, scoring_url(job.id)) if succeeded else [],
     )
 
 
@@ -170,9 +150,7 @@ def check_columns(model: ModelInput, upload: UploadedDataset) -> None:
         wanted *= size
     if len(features) != wanted:
         besides = f" besides its target {upload.target!r}" if upload.target else ""
-        refuse(
-            f"has {len(features)} columns{besides}; the model takes {wanted} features, in order"
-        )
+        refuse(f"has {len(features)} columns{besides}; the model takes {wanted} features, in order")
     for feature in features:
         if feature["type"] != "number":
             refuse(f"column {feature['name']!r} is not numeric; the model takes numbers")
