@@ -78,19 +78,6 @@ def test_a_short_iteration_budget_says_it_did_not_converge() -> None:
     assert any("did not converge" in w for w in summary.warnings)
 
 
-@pytest.mark.parametrize(
-    ("params", "regularizer", "reference"),
-    [
-        ({"n_classes": 2}, {"kind": "l2", "alpha": 1.0}, {"C": 1.0, "solver": "lbfgs"}),
-        ({"n_classes": 2}, {"kind": "l1", "alpha": 1.0}, {"C": 1.0, "l1_ratio": 1.0}),
-        ({"n_classes": 3}, {"kind": "l2", "alpha": 2.0}, {"C": 0.5, "solver": "lbfgs"}),
-        (
-            {"n_classes": 3},
-            {"kind": "elastic_net", "alpha": 2.0, "l1_ratio": 0.5},
-            {"C": 0.5, "l1_ratio": 0.5},
-        ),
-    ],
-)
 def torch_and_scikit_learn_logistic(
     params: dict[str, int], regularizer: dict[str, Any], reference: dict[str, Any], **model: Any
 ) -> tuple[Any, LogisticRegression]:
@@ -112,6 +99,19 @@ def torch_and_scikit_learn_logistic(
     return summary, fitted
 
 
+@pytest.mark.parametrize(
+    ("params", "regularizer", "reference"),
+    [
+        ({"n_classes": 2}, {"kind": "l2", "alpha": 1.0}, {"C": 1.0, "solver": "lbfgs"}),
+        ({"n_classes": 2}, {"kind": "l1", "alpha": 1.0}, {"C": 1.0, "l1_ratio": 1.0}),
+        ({"n_classes": 3}, {"kind": "l2", "alpha": 2.0}, {"C": 0.5, "solver": "lbfgs"}),
+        (
+            {"n_classes": 3},
+            {"kind": "elastic_net", "alpha": 2.0, "l1_ratio": 0.5},
+            {"C": 0.5, "l1_ratio": 0.5},
+        ),
+    ],
+)
 def test_logistic_regression_agrees_with_scikit_learn(
     params: dict[str, int], regularizer: dict[str, Any], reference: dict[str, Any]
 ) -> None:
