@@ -94,9 +94,15 @@ class ScoringService:
 
     def cancel(self, scoring_id: str, owner: str) -> ScoringRead:
         try:
-            self.jobs.store.request_cancel(scoring_id, owner, scoring=True)
-        except JobFinishedError as exc:
-            raise JobStateError(f"{exc}; only queued or running scorings can be cancelled") from exc
+            found = self.jobs.store.request_cancel(scoring_id, owner, scoring=True)
+        except JobFinishedError:
+            status = self._owned(scoring_id, owner).status
+            raise JobStateError(
+                f"scoring {scoring_id} already {status}; only queued or running scorings "
+                "can be cancelled"
+            ) from None
+        if found is None:
+            raise ScoringNotFoundError(f"scoring: {scoring_id}")
         return self.get(scoring_id, owner)
 
     def delete(self, scoring_id: str, owner: str) -> None:

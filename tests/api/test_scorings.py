@@ -249,7 +249,10 @@ def test_a_scoring_is_not_a_job_and_goes_with_its_job(
     cancelled = client.post(f"/v1/scorings/{scoring_id}/cancel").json()
     assert cancelled["status"] == "cancelled"
     assert run(settings, scoring_id) is Outcome.skipped
-    assert client.post(f"/v1/scorings/{scoring_id}/cancel").status_code == 409
+    again = client.post(f"/v1/scorings/{scoring_id}/cancel")
+    assert again.status_code == 409
+    assert detail(again).startswith(f"scoring {scoring_id} already cancelled")
+    assert client.post(f"/v1/scorings/{job_id}/cancel").status_code == 404
 
     done = score(client, job_id, houses["id"])
     assert run(settings, done) is Outcome.succeeded

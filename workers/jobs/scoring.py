@@ -74,7 +74,8 @@ def score(
             csv.write_batch(batch)
             progress.done("score", kind="chunk", rows=offset + chunk.num_rows)
     warnings = [
-        f"{count} rows had a {column!r} not seen in training; its one-hot columns are 0"
+        f"{count} {'row' if count == 1 else 'rows'} had a {column!r} not seen in training; "
+        "its one-hot columns are 0"
         for column, count in sorted(unknown.items())
     ]
     files = [
