@@ -101,6 +101,9 @@ class RegisteredModelRead(RegisteredModelSummary):
 
 class RegisteredModelList(BaseModel):
     items: list[RegisteredModelSummary] = Field(description="The caller's models, by name.")
+    next_cursor: str | None = Field(
+        None, description="Pass as ?cursor= for the next page (the names after these)."
+    )
 
 
 class ModelPredictionResponse(PredictionResponse):

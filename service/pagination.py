@@ -48,6 +48,22 @@ def older_than(cursor: str, created_at: Any, row_id: Any) -> ColumnElement[bool]
     return or_(created_at < created, and_(created_at == created, row_id < last_id))
 
 
+def encode_name_cursor(name: str) -> str:
+    """A cursor for a list in name order: the last name of the page."""
+    return base64.urlsafe_b64encode(json.dumps(["name", name]).encode()).decode().rstrip("=")
+
+
+def decode_name_cursor(cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        kind, name = json.loads(raw)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise InvalidCursorError("cursor is not one this service returned") from exc
+    if kind != "name" or not isinstance(name, str):
+        raise InvalidCursorError("cursor is not one this service returned")
+    return name
+
+
 def page_of(rows: list[RowT], limit: int) -> tuple[list[RowT], str | None]:
     """The first ``limit`` of the ``limit + 1`` rows a store read, and the cursor to the
     older ones when there are more."""

@@ -21,6 +21,7 @@ from api_schemas.registry import (
 )
 from api_schemas.results import TrainingSummary
 from service.jobs.service import JobStateError
+from service.pagination import decode_name_cursor, encode_name_cursor
 from service.predictions.service import PredictionService
 from service.registry.store import ModelRecord, RegistryStore
 from service.tables import Job, ModelVersion
@@ -38,8 +39,16 @@ class RegistryService:
         model = self.store.create(owner, body.name)
         return _read(ModelRecord(model, {}, None, []))
 
-    def list(self, owner: str) -> RegisteredModelList:
-        return RegisteredModelList(items=[_summary(r) for r in self.store.list_models(owner)])
+    def list(self, owner: str, cursor: str | None, limit: int) -> RegisteredModelList:
+        """The caller's models by name, a page at a time."""
+        after = decode_name_cursor(cursor) if cursor else None
+        records = self.store.list_models(owner, after, limit + 1)
+        page = records[:limit]
+        more = len(records) > limit
+        return RegisteredModelList(
+            items=[_summary(r) for r in page],
+            next_cursor=encode_name_cursor(page[-1].model.name) if more else None,
+        )
 
     def get(self, owner: str, name: str) -> RegisteredModelRead:
         return _read(self.store.get(owner, name))

@@ -91,16 +91,22 @@ class RegistryStore:
                 versions=versions,
             )
 
-    def list_models(self, owner: str) -> list[ModelRecord]:
-        """The caller's models by name, without their versions."""
+    def list_models(
+        self, owner: str, after: str | None = None, limit: int | None = None
+    ) -> list[ModelRecord]:
+        """The caller's models by name (those after ``after``; ``limit`` of them), without
+        their versions."""
+        query = (
+            select(RegisteredModel)
+            .where(RegisteredModel.owner == owner)
+            .order_by(RegisteredModel.name)
+        )
+        if after is not None:
+            query = query.where(RegisteredModel.name > after)
+        if limit is not None:
+            query = query.limit(limit)
         with self.sessions() as session:
-            models = list(
-                session.scalars(
-                    select(RegisteredModel)
-                    .where(RegisteredModel.owner == owner)
-                    .order_by(RegisteredModel.name)
-                )
-            )
+            models = list(session.scalars(query))
             ids = [m.id for m in models]
             latest = {
                 model_id: number

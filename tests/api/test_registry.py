@@ -216,6 +216,25 @@ def test_a_name_or_alias_off_the_rule_is_a_422_naming_it(
     assert response.json()["detail"][0]["loc"] == loc
 
 
+def test_models_are_listed_by_name_a_page_at_a_time(client: TestClient) -> None:
+    names = ["delta", "alpha", "echo", "charlie", "bravo"]
+    for name in names:
+        ok(client.post("/v1/models", json={"name": name}), 201)
+    seen, cursor, pages = [], "", 0
+    while cursor is not None:
+        page = ok(client.get("/v1/models", params={"limit": 2, "cursor": cursor}))
+        seen += [m["name"] for m in page["items"]]
+        cursor, pages = page["next_cursor"], pages + 1
+    assert (seen, pages) == (sorted(names), 3)
+    whole = ok(client.get("/v1/models"))
+    assert [m["name"] for m in whole["items"]] == sorted(names) and whole["next_cursor"] is None
+    for bad in ("nonsense", "W1siY3JlYXRlZCJd"):
+        response = client.get("/v1/models", params={"cursor": bad})
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["query", "cursor"]
+    assert client.get("/v1/models", params={"limit": 201}).status_code == 422
+
+
 @pytest.fixture
 def keyed(settings: Settings) -> Iterator[TestClient]:
     keyed_settings = Settings.model_validate(

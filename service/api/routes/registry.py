@@ -53,9 +53,21 @@ def create_model(
     return ctx.registry.create(owner, body)
 
 
-@router.get("")
-def list_models(ctx: ContextDep, owner: CallerDep) -> RegisteredModelList:
-    return ctx.registry.list(owner)
+@router.get("", responses={422: {"model": ValidationErrorBody}})
+def list_models(
+    ctx: ContextDep,
+    owner: CallerDep,
+    cursor: Annotated[
+        str | None,
+        Query(
+            description="next_cursor of the page before; empty or absent for the first page. "
+            "A cursor this server did not make is a 422 of type invalid_cursor."
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> RegisteredModelList:
+    """The caller's models by name, ``limit`` at a time."""
+    return ctx.registry.list(owner, cursor, limit)
 
 
 @router.get("/{name}", responses={**NOT_FOUND, **INVALID})
