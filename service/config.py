@@ -107,6 +107,22 @@ class Settings(BaseSettings):
     prediction_sessions: int = Field(
         32, ge=1, le=10_000, description="ONNX models the API keeps loaded (the least used go)."
     )
+    download_datasets: bool = Field(
+        True,
+        description="Download fashion_mnist's files on first use (checked against their "
+        "checksums); false: the files must be put in <data_dir>/fashion_mnist by hand.",
+    )
+    fashion_mnist_mirrors: str = Field(
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        min_length=1,
+        description="Comma-separated base URLs that serve fashion_mnist's four files, "
+        "tried in order.",
+    )
+    fashion_mnist_checksums: str = Field(
+        "",
+        description="Comma-separated file=hex digests (MD5 or SHA-256) for mirrors that "
+        "serve other files than the published ones; empty: the published MD5s.",
+    )
     scoring_chunk_rows: int = Field(
         50_000,
         ge=100,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -8,6 +9,11 @@ import pytest
 from service.config import Settings
 from service.migrate import upgrade_database
 from tests import backends
+
+# Tests never reach the network: a dataset is downloaded only from a test's own server
+# (tests/workers/data/test_downloads.py), and every Settings the tests make, and the
+# processes they start, inherit this.
+os.environ["REGULAB_DOWNLOAD_DATASETS"] = "false"
 
 
 @pytest.fixture(scope="session")

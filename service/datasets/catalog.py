@@ -218,7 +218,8 @@ BUILTIN_DATASETS: dict[str, BuiltinDataset] = {
             description="Zalando's FashionMNIST, the article's CNN data: 60,000 training and "
             "10,000 test images of 28x28, 10 classes, read from the standard IDX files "
             "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz,"
-            " t10k-labels-idx1-ubyte.gz) in <REGULAB_DATA_DIR>/fashion_mnist/. It always uses "
+            " t10k-labels-idx1-ubyte.gz) in <REGULAB_DATA_DIR>/fashion_mnist/, which a worker "
+            "downloads and checks on first use (REGULAB_DOWNLOAD_DATASETS). It always uses "
             "its own test set; test_fraction does not apply.",
             shape=_fixed(70000, 784, 10),
             image_shape=(1, 28, 28),

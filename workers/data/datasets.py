@@ -13,6 +13,7 @@ from sklearn import datasets as sk_datasets
 
 from api_schemas import DatasetRef, TaskType
 from service.datasets.catalog import BUILTIN_DATASETS
+from workers.data import downloads
 
 Params = Mapping[str, float | int]
 
@@ -128,13 +129,14 @@ def write_idx(path: Path, array: np.ndarray) -> None:
 
 def _fashion_mnist(_: Params, data_dir: Path) -> Dataset:
     folder = data_dir / "fashion_mnist"
+    policy = downloads.current()
     missing = [name for name in FASHION_FILES.values() if not (folder / name).is_file()]
-    if missing:
+    if missing and not policy.enabled:
         raise DatasetUnavailableError(
             f"fashion_mnist needs the IDX files {', '.join(missing)} in {folder} "
-            "(REGULAB_DATA_DIR/fashion_mnist); this worker does not download data"
+            "(REGULAB_DATA_DIR/fashion_mnist); downloads are off (REGULAB_DOWNLOAD_DATASETS)"
         )
-    arrays = {key: read_idx(folder / name) for key, name in FASHION_FILES.items()}
+    arrays = {key: _idx_file(folder, name, policy) for key, name in FASHION_FILES.items()}
     for split in ("train", "test"):
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         if images.ndim != 3 or labels.shape != (images.shape[0],):
@@ -155,6 +157,27 @@ def _fashion_mnist(_: Params, data_dir: Path) -> Dataset:
         flat(arrays["test_images"]),
         arrays["test_labels"].astype(np.int64),
     )
+
+
+def _idx_file(folder: Path, name: str, policy: downloads.Downloads) -> np.ndarray:
+    """The array of one IDX file, fetched first when it is missing or does not read."""
+    path = folder / name
+    if path.is_file():
+        try:
+            return read_idx(path)
+        except (OSError, EOFError, ValueError) as exc:  # truncated, not gzip, not IDX
+            if not policy.enabled:
+                raise DatasetUnavailableError(
+                    f"{path} does not read as an IDX file ({exc}); replace it, or turn "
+                    "downloads on (REGULAB_DOWNLOAD_DATASETS)"
+                ) from exc
+    try:
+        downloads.fetch(folder, name, policy)
+    except downloads.DownloadError as exc:
+        raise DatasetUnavailableError(
+            f"{exc}; or put the IDX files in {folder} (REGULAB_DATA_DIR/fashion_mnist)"
+        ) from exc
+    return read_idx(path)
 
 
 def _generated(make: Callable[[Params], Dataset]) -> Callable[[Params, Path], Dataset]:

@@ -27,6 +27,7 @@ from service.jobs.store import JobStore
 from service.jobs.validation import check_job_spec
 from service.predictions.service import FILES
 from service.sweeps.store import SweepStore
+from workers.data import downloads
 from workers.data.splits import DataError
 from workers.data.uploads import UploadedTable
 from workers.files import TrainingOutput, store_files
@@ -69,6 +70,7 @@ class WorkerContext:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, pool_process: bool = False) -> WorkerContext:
+        downloads.configure(downloads.Downloads.from_settings(settings))
         engine = make_engine(settings)
         return cls(
             settings=settings,
