@@ -27,6 +27,7 @@ from service.predictions.sessions import SessionCache
 from service.registry.service import RegistryService
 from service.registry.store import RegistryStore
 from service.scorings.service import ScoringService
+from service.scorings.store import ScoringStore
 from service.sweeps.service import SweepService
 from service.sweeps.store import SweepStore
 from service.task_queue import JobPublisher, make_celery
@@ -97,7 +98,11 @@ def build_context(settings: Settings) -> AppContext:
         sweeps=SweepService(store=SweepStore(engine), jobs=jobs, artifacts=artifacts),
         predictions=predictions,
         scorings=ScoringService(
-            jobs=jobs, datasets=datasets, artifacts=artifacts, predictions=predictions
+            jobs=jobs,
+            store=ScoringStore(engine),
+            datasets=datasets,
+            artifacts=artifacts,
+            predictions=predictions,
         ),
         datasets=DatasetService(
             store=datasets,

@@ -16,7 +16,6 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from api_schemas import JobCreate, JobStatus
-from api_schemas.scorings import ScoringSpec
 from service.db import make_session_factory, transaction, utcnow
 from service.pagination import older_than
 from service.tables import (
@@ -100,31 +99,6 @@ class JobStore:
             connection.execute(insert(Base.metadata.tables["jobs"]).values(values))
         return Job(**values)
 
-    def create_scoring(
-        self, spec: ScoringSpec, source: Job, dataset: UploadedDataset, max_seconds: int, queue: str
-    ) -> Job:
-        """Insert a queued scoring of ``source``'s model over ``dataset``."""
-        now = utcnow()
-        values = {
-            "id": str(uuid.uuid4()),
-            "owner": source.owner,
-            "status": JobStatus.queued.value,
-            "spec": spec.model_dump(mode="json"),
-            "dataset_name": dataset.name,
-            "dataset_id": dataset.id,
-            "dataset_hash": dataset.content_hash,
-            "scores_job_id": source.id,
-            "model_kind": source.model_kind,
-            "max_seconds": max_seconds,
-            "queue": queue,
-            "attempt": 0,
-            "created_at": now,
-            "published_at": now,
-        }
-        with self.engine.begin() as connection:
-            connection.execute(insert(Base.metadata.tables["jobs"]).values(values))
-        return Job(**values)
-
     def find_by_idempotency_key(self, owner: str, key: str) -> Job | None:
         with self.sessions() as session:
             return session.scalars(
@@ -191,18 +165,6 @@ class JobStore:
                     _kind(scoring),
                 )
             ).one_or_none()
-
-    def scorings(self, job_id: str, owner: str) -> list[Job]:
-        """The scorings of the caller's job, newest first."""
-        with self.sessions() as session:
-            return list(
-                session.scalars(
-                    select(Job)
-                    .where(Job.scores_job_id == job_id, Job.owner == owner)
-                    .options(selectinload(Job.artifacts))
-                    .order_by(Job.created_at.desc(), Job.id.desc())
-                )
-            )
 
     def history(self, job_id: str) -> list[JobHistory]:
         with self.sessions() as session:

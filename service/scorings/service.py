@@ -23,6 +23,7 @@ from service.jobs.store import JobActiveError, JobFinishedError
 from service.jobs.validation import SpecError
 from service.predictions.inputs import PredictionInputError
 from service.predictions.service import PredictionService
+from service.scorings.store import ScoringStore
 from service.tables import Job, UploadedDataset
 
 
@@ -53,6 +54,7 @@ class ScoringService:
     and the predictions' (what a job's model takes)."""
 
     jobs: JobService
+    store: ScoringStore
     datasets: DatasetStore
     artifacts: ArtifactStore
     predictions: PredictionService
@@ -78,7 +80,7 @@ class ScoringService:
             raise SpecError(("dataset", "id"), f"no uploaded dataset {dataset.id!r}")
         check_columns(card.input, upload)
         spec = ScoringSpec(job_id=job_id, model=model, dataset=dataset)
-        row = self.jobs.store.create_scoring(
+        row = self.store.create(
             spec, source, upload, self.jobs.limits.default_seconds, self.jobs.queues.default
         )
         self.jobs.publish_created(row)
@@ -90,7 +92,7 @@ class ScoringService:
     def of_job(self, job_id: str, owner: str) -> list[ScoringRead]:
         if self.jobs.store.get(job_id, owner=owner) is None:
             raise ScoringNotFoundError(f"job: {job_id}")
-        return [to_read(job) for job in self.jobs.store.scorings(job_id, owner)]
+        return [to_read(job) for job in self.store.of_job(job_id, owner)]
 
     def cancel(self, scoring_id: str, owner: str) -> ScoringRead:
         try:
