@@ -13,6 +13,7 @@ from enum import StrEnum
 from functools import partial
 from typing import TypeVar, assert_never
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from api_schemas import JobCreate, TaskType, TrainingSummary
@@ -27,6 +28,7 @@ from service.jobs.store import JobStore
 from service.jobs.validation import check_job_spec
 from service.predictions.service import FILES
 from service.sweeps.store import SweepStore
+from service.tables import UploadedDataset
 from workers.data import downloads
 from workers.data.splits import DataError
 from workers.data.uploads import UploadedTable
@@ -132,8 +134,7 @@ def run_scoring(ctx: WorkerContext, job: ClaimedJob, callbacks: StepCallbacks) -
         row = ctx.datasets.get(spec.dataset.id)
         if row is None:
             raise DataError(f"dataset {spec.dataset.id} was deleted")
-        with ctx.artifacts.open(row.key) as stream:
-            table = pq.read_table(io.BytesIO(stream.read()))
+        table = uploaded_table(ctx, row)
         return score(model, table, row.target, callbacks, ctx.settings.scoring_chunk_rows)
 
     with Heartbeat(ctx.attempts, job.id, job.attempt, ctx.settings.heartbeat_seconds):
@@ -150,8 +151,7 @@ def scoring_model(ctx: WorkerContext, spec: ScoringSpec) -> ScoringModel:
     artifact = next((a for a in source.artifacts if a.name == name), None)
     if artifact is None or summary.export is None:
         raise DataError(f"job {spec.job_id} has no ONNX file for its {spec.model} model")
-    with ctx.artifacts.open(artifact.key) as stream:
-        onnx = stream.read()
+    onnx = ctx.artifacts.read(artifact.key)
     return ScoringModel(onnx, summary.export.input, summary.task, summary.classes)
 
 
@@ -198,10 +198,14 @@ def load_upload(ctx: WorkerContext, spec: JobCreate) -> UploadedTable | None:
     check_job_spec(spec, row)
     if row is None:
         return None
-    with ctx.artifacts.open(row.key) as stream:
-        table = pq.read_table(io.BytesIO(stream.read()))
     task: TaskType = "classification" if row.task == "classification" else "regression"
+    table = uploaded_table(ctx, row)
     return UploadedTable(row.name, table, row.target, task, row.classes, row.content_hash)
+
+
+def uploaded_table(ctx: WorkerContext, row: UploadedDataset) -> pa.Table:
+    """An uploaded dataset's stored Parquet file, read whole."""
+    return pq.read_table(io.BytesIO(ctx.artifacts.read(row.key)))
 
 
 def _store_success(ctx: WorkerContext, job: ClaimedJob, output: TrainingOutput) -> Outcome:
