@@ -107,6 +107,14 @@ class Settings(BaseSettings):
     prediction_sessions: int = Field(
         32, ge=1, le=10_000, description="ONNX models the API keeps loaded (the least used go)."
     )
+    prediction_trust_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=3600,
+        description="How long an API process predicts with a succeeded job's model before "
+        "asking the store again that the job still exists (a delete through another API "
+        "process is seen within this; through the same one at once). 0: ask every time.",
+    )
     download_datasets: bool = Field(
         True,
         description="Download fashion_mnist's files on first use (checked against their "

@@ -22,6 +22,7 @@ from service.db import make_engine
 from service.jobs.policy import MemoryLimit, Queues, TimeLimits
 from service.jobs.service import JobService
 from service.jobs.store import JobStore
+from service.predictions.cards import ModelCards
 from service.predictions.service import PredictionService
 from service.predictions.sessions import SessionCache
 from service.registry.service import RegistryService
@@ -74,6 +75,7 @@ def build_context(settings: Settings) -> AppContext:
     celery = make_celery(settings)
     artifacts = artifact_store_from_settings(settings)
     datasets = DatasetStore(engine)
+    cards = ModelCards(capacity=4096, trust_seconds=settings.prediction_trust_seconds)
     jobs = JobService(
         store=JobStore(engine),
         datasets=datasets,
@@ -82,11 +84,13 @@ def build_context(settings: Settings) -> AppContext:
         limits=TimeLimits(settings.job_default_max_seconds, settings.job_max_seconds),
         queues=Queues(settings.queue, settings.gpu_queue),
         memory=MemoryLimit(settings.max_job_memory_bytes),
+        deleted=cards.forget,
     )
     predictions = PredictionService(
         store=jobs.store,
         artifacts=artifacts,
         sessions=SessionCache(artifacts.read, settings.prediction_sessions),
+        cards=cards,
         max_rows=settings.max_prediction_rows,
     )
     return AppContext(

@@ -113,6 +113,8 @@ class JobService:
     limits: TimeLimits
     queues: Queues
     memory: MemoryLimit
+    #: Told each deleted job's id (the predictions' cards forget it).
+    deleted: Callable[[str], None]
 
     def uploaded(self, spec: JobCreate, owner: str) -> UploadedDataset | None:
         """The caller's uploaded dataset ``spec`` names (None for a built-in one, or when
@@ -269,6 +271,7 @@ class JobService:
             raise JobStateError(str(exc)) from exc
         if not deleted:
             raise JobNotFoundError(job_id)
+        self.deleted(job_id)
         self.artifacts.delete_prefix(f"jobs/{job_id}")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal
 
 import numpy as np
@@ -10,20 +10,21 @@ import numpy as np
 from api_schemas import JobStatus, TrainingSummary
 from api_schemas.predictions import (
     ModelChoice,
-    ModelInput,
     PredictionRequest,
     PredictionResponse,
 )
 from service.artifacts import ArtifactStore
 from service.jobs.service import JobNotFoundError, JobStateError
 from service.jobs.store import JobStore
+from service.predictions.cards import ModelCard, ModelCards
 from service.predictions.inputs import prepare
 from service.predictions.sessions import SessionCache
 from service.tables import Job
 
 ModelFormat = Literal["onnx", "skops", "safetensors"]
-#: Model cards kept (a few hundred bytes each); the oldest goes first.
-CARDS = 4096
+#: Rows or instances answered without leaving the event loop (a few microseconds of
+#: onnxruntime); larger requests run on the threadpool.
+INLINE_ROWS = 64
 #: The file of each model in each format.
 FILES: dict[tuple[ModelFormat, ModelChoice], str] = {
     ("onnx", "regularized"): "model.onnx",
@@ -35,34 +36,41 @@ FILES: dict[tuple[ModelFormat, ModelChoice], str] = {
 
 
 @dataclass(frozen=True)
-class ModelCard:
-    """What predicting with one attempt's model needs of its job (it never changes)."""
-
-    attempt: int
-    task: str
-    classes: list[str] | None
-    input: ModelInput
-    key: str
-
-
-@dataclass(frozen=True)
 class PredictionService:
     """Built once per API process: the jobs' rows, their files and the ONNX sessions.
 
-    A request costs one light query (the job is still the caller's, still succeeded, on
-    the same attempt); what the job's result says of its model is kept by job and model
-    beside the sessions."""
+    What the job's result says of its model is kept as a card (``ModelCards``); a
+    request costs one light query (the job is still the caller's and still succeeded) only
+    when its card was last confirmed longer ago than the cards trust."""
 
     store: JobStore
     artifacts: ArtifactStore
     sessions: SessionCache
+    cards: ModelCards
     max_rows: int
-    cards: dict[tuple[str, ModelChoice], ModelCard] = field(default_factory=dict)
 
     def predict(
         self, job_id: str, owner: str, request: PredictionRequest, model: ModelChoice
     ) -> PredictionResponse:
-        card = self.card(job_id, owner, model)
+        return self._answer(self.card(job_id, owner, model), job_id, request, model)
+
+    def predict_inline(
+        self, job_id: str, owner: str, request: PredictionRequest, model: ModelChoice
+    ) -> PredictionResponse | None:
+        """The answer when it needs neither the store nor much work (a trusted card, a
+        loaded session, at most INLINE_ROWS rows), so an async route can give it without
+        a trip through the threadpool; None otherwise (call ``predict`` there)."""
+        given = request.rows if request.rows is not None else request.instances
+        if given is None or len(given) > INLINE_ROWS:
+            return None
+        card = self.cards.trusted(job_id, owner, model)
+        if card is None or card.key not in self.sessions:
+            return None
+        return self._answer(card, job_id, request, model)
+
+    def _answer(
+        self, card: ModelCard, job_id: str, request: PredictionRequest, model: ModelChoice
+    ) -> PredictionResponse:
         prepared = prepare(card.input, request, self.max_rows)
         session = self.sessions.get(card.key)
         outputs = [o.name for o in session.get_outputs()]
@@ -85,20 +93,22 @@ class PredictionService:
     def card(self, job_id: str, owner: str, model: ModelChoice) -> ModelCard:
         """What predicting with the caller's job's ``model`` needs: 404 for no such job, 409
         with the reason for no such model."""
+        card = self.cards.trusted(job_id, owner, model)
+        if card is not None:
+            return card
         state = self.store.state(job_id, owner)
         if state is None:
+            self.cards.forget(job_id)
             raise JobNotFoundError(job_id)
         status, attempt = state
-        card = self.cards.get((job_id, model))
-        if card is not None and status == JobStatus.succeeded and card.attempt == attempt:
-            return card
-        job, summary = self._succeeded(job_id, owner)
-        key = self._file_key(job, summary, "onnx", model)
-        assert summary.export is not None
-        card = ModelCard(job.attempt, summary.task, summary.classes, summary.export.input, key)
-        if len(self.cards) >= CARDS:
-            self.cards.pop(next(iter(self.cards)))
-        self.cards[(job_id, model)] = card
+        card = self.cards.get(job_id, model)
+        if card is None or status != JobStatus.succeeded or card.attempt != attempt:
+            job, summary = self._succeeded(job_id, owner)
+            key = self._file_key(job, summary, "onnx", model)
+            assert summary.export is not None
+            export = summary.export
+            card = ModelCard(owner, job.attempt, summary.task, summary.classes, export.input, key)
+        self.cards.put(job_id, model, card)
         return card
 
     def open_model(

@@ -32,6 +32,10 @@ class SessionCache:
                 self._sessions.popitem(last=False)
         return session
 
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._sessions
+
     def __len__(self) -> int:
         return len(self._sessions)
 

@@ -244,6 +244,50 @@ def test_more_rows_than_the_limit_and_a_body_over_the_limit(settings: Settings) 
         assert big.status_code == 413
 
 
+def test_a_deleted_job_predicts_no_more_here_at_once_and_elsewhere_once_not_trusted(
+    settings: Settings,
+) -> None:
+    """A delete through this API process is seen by its next prediction; one through
+    another process once the card is older than REGULAB_PREDICTION_TRUST_SECONDS."""
+    one_row = {"instances": [[0.01] * 10]}
+    with TestClient(create_app(settings)) as client:
+        job_id = trained(client, settings, LASSO)
+        predict(client, job_id, one_row)  # the card is now trusted here
+        assert client.delete(f"/v1/jobs/{job_id}").status_code == 204
+        assert client.post(f"/v1/jobs/{job_id}/predictions", json=one_row).status_code == 404
+
+    untrusting = settings.model_copy(update={"prediction_trust_seconds": 0.0})
+    with (
+        TestClient(create_app(untrusting)) as here,
+        TestClient(create_app(untrusting)) as elsewhere,
+    ):
+        job_id = trained(here, untrusting, LASSO)
+        predict(here, job_id, one_row)
+        assert elsewhere.delete(f"/v1/jobs/{job_id}").status_code == 204
+        assert here.post(f"/v1/jobs/{job_id}/predictions", json=one_row).status_code == 404
+
+
+def test_a_body_is_parsed_as_the_standard_library_parses_it(
+    client: TestClient, settings: Settings
+) -> None:
+    """The fast JSON parser: a malformed body is FastAPI's json_invalid at its position;
+    NaN (which JSON does not have, but Python writes) is refused as a value; UTF-16 reads."""
+    job_id = trained(client, settings, LASSO)
+    url = f"/v1/jobs/{job_id}/predictions"
+    headers = {"content-type": "application/json"}
+    malformed = client.post(url, content=b'{"instances": [[0.1,', headers=headers)
+    assert malformed.status_code == 422
+    assert malformed.json()["detail"][0]["type"] == "json_invalid"
+    assert malformed.json()["detail"][0]["loc"] == ["body", 20]
+    nan = client.post(url, content=b'{"instances": [[NaN' + b", 0" * 9 + b"]]}", headers=headers)
+    assert nan.status_code == 422 and nan.json()["detail"][0]["loc"] == ["body", "instances", 0]
+    wide = '{"instances": [[0.1' + ", 0" * 9 + "]]}"
+    answer = client.post(url, content=wide.encode("utf-16"), headers=headers)
+    assert answer.status_code == 200, answer.text
+    exact = client.post(url, content=wide.encode(), headers=headers).json()
+    assert answer.json()["predictions"] == exact["predictions"]
+
+
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=5),
     lambda inner: (

@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from api_schemas import ErrorBody, ValidationErrorBody
 from api_schemas.predictions import ModelChoice, PredictionRequest, PredictionResponse
 from api_schemas.scorings import ScoringAccepted
 from service.api.deps import CallerDep, ContextDep
+from service.api.json_body import JSONBodyRoute
 from service.artifacts import chunks
 from service.predictions.service import ModelFormat
 
-router = APIRouter(prefix="/v1/jobs", tags=["predictions"])
+router = APIRouter(prefix="/v1/jobs", tags=["predictions"], route_class=JSONBodyRoute)
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No such job of the caller's."},
@@ -47,7 +49,7 @@ MODEL = Query(description="regularized: the job's fit; baseline: the same model 
         },
     },
 )
-def predict(
+async def predict(
     job_id: str,
     body: PredictionRequest,
     ctx: ContextDep,
@@ -58,11 +60,16 @@ def predict(
     ``instances`` for a built-in one (200). The training preprocessing is part of the
     model. ``dataset``, an uploaded table, is scored on the workers (202, a scoring)."""
     if body.dataset is not None:
-        accepted = ctx.scorings.submit(job_id, owner, body, model)
+        accepted = await run_in_threadpool(ctx.scorings.submit, job_id, owner, body, model)
         return JSONResponse(
             accepted.model_dump(mode="json"), status_code=202, headers={"Location": accepted.url}
         )
-    return ctx.predictions.predict(job_id, owner, body, model)
+    # A few rows with a model in hand are answered here; the rest (a store query, a load,
+    # many rows) on the threadpool, as a plain def route would be.
+    answer = ctx.predictions.predict_inline(job_id, owner, body, model)
+    if answer is None:
+        answer = await run_in_threadpool(ctx.predictions.predict, job_id, owner, body, model)
+    return answer
 
 
 @router.get(

@@ -25,8 +25,9 @@ from api_schemas.registry import (
     RegisteredModelRead,
 )
 from service.api.deps import CallerDep, ContextDep
+from service.api.json_body import JSONBodyRoute
 
-router = APIRouter(prefix="/v1/models", tags=["models"])
+router = APIRouter(prefix="/v1/models", tags=["models"], route_class=JSONBodyRoute)
 
 RULE = "1-64 characters: a-z, 0-9, _ and -, starting with a letter or digit."
 Name = Annotated[
