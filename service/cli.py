@@ -40,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     worker = commands.add_parser("worker", help="run a Celery worker")
-    worker.add_argument("--queues", help="comma-separated queues (REGULAB_QUEUE)")
+    worker.add_argument(
+        "--queues",
+        help="comma-separated queues (default: REGULAB_QUEUE and REGULAB_WEBHOOK_QUEUE)",
+    )
     for sub in (up, worker):
         sub.add_argument("--concurrency", type=int, default=1, help="worker processes")
     worker.add_argument(
@@ -122,7 +125,7 @@ def run_worker(
     from workers.runtime import celery_app
     from workers.runtime.cpu_threads import threads_per_process
 
-    queues = queues or settings.queue
+    queues = queues or f"{settings.queue},{settings.webhook_queue}"
     pool = worker_pool(settings, queues, pool)
 
     celery_app.liveness_file = liveness_file

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -12,13 +13,26 @@ from service.api.body_limit import BodySizeLimit
 from service.api.deps import AppContext
 from service.api.errors import install_error_handlers
 from service.api.openapi import install_openapi
-from service.api.routes import datasets, health, jobs, predictions, registry, scorings, sweeps
+from service.api.routes import (
+    datasets,
+    events,
+    health,
+    jobs,
+    predictions,
+    registry,
+    scorings,
+    sweeps,
+    webhooks,
+)
 from service.artifacts import artifact_store_from_settings
 from service.config import Settings
 from service.datasets.service import DatasetService
 from service.datasets.store import DatasetStore
 from service.datasets.table_reader import UploadLimits
 from service.db import make_engine
+from service.events.service import EventService
+from service.events.store import EventStore
+from service.events.wakeup import EventWakeup, listen_url
 from service.jobs.policy import MemoryLimit, Queues, TimeLimits
 from service.jobs.service import JobService
 from service.jobs.store import JobStore
@@ -32,6 +46,8 @@ from service.scorings.store import ScoringStore
 from service.sweeps.service import SweepService
 from service.sweeps.store import SweepStore
 from service.task_queue import JobPublisher, make_celery
+from service.webhooks.service import WebhookService
+from service.webhooks.store import WebhookStore
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await context.events.wakeup.close()
         context.engine.dispose()
 
     app = FastAPI(
@@ -63,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(predictions.router)
     app.include_router(scorings.router)
     app.include_router(registry.router)
+    app.include_router(events.router)
+    app.include_router(webhooks.router)
     app.include_router(sweeps.router_for(sweeps.SWEEP_ROUTES))
     app.include_router(sweeps.router_for(sweeps.COMPARISON_ROUTES))
     install_openapi(app)
@@ -75,6 +94,7 @@ def build_context(settings: Settings) -> AppContext:
     celery = make_celery(settings)
     artifacts = artifact_store_from_settings(settings)
     datasets = DatasetStore(engine)
+    event_store = EventStore(engine)
     cards = ModelCards(capacity=4096, trust_seconds=settings.prediction_trust_seconds)
     jobs = JobService(
         store=JobStore(engine),
@@ -118,4 +138,17 @@ def build_context(settings: Settings) -> AppContext:
             ),
         ),
         registry=RegistryService(store=RegistryStore(engine), predictions=predictions),
+        events=EventService(
+            store=event_store,
+            wakeup=EventWakeup(
+                event_store.latest_id, listen_url=listen_url(settings.sqlalchemy_url)
+            ),
+            retention_days=settings.event_retention_days,
+            stream_seconds=settings.event_stream_seconds,
+        ),
+        webhooks=WebhookService(
+            store=WebhookStore(engine),
+            allow_private=settings.webhook_allow_private,
+            secret_grace=timedelta(hours=settings.webhook_secret_grace_hours),
+        ),
     )

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -14,10 +16,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from service.db import UTCDateTime
+
+#: Event ids: 64-bit (progress events add up), SQLite's INTEGER (its rowid) there.
+EVENT_ID = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -214,4 +220,86 @@ class ModelAlias(Base):
             ["model_versions.model_id", "model_versions.version"],
             name="fk_model_aliases_version",
         ),
+    )
+
+
+class Event(Base):
+    """A change a caller can see (``job.succeeded``, ``sweep.task_finished``, …), written
+    in the same transaction as the change. Ids grow in commit order (``service.events``),
+    so ``id > after`` never skips one."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(EVENT_ID, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(32))
+    #: job, scoring, sweep or comparison, and its id (no foreign key: an event outlives
+    #: a deleted job until it is pruned).
+    subject_type: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(String(36))
+    type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    __table_args__ = (
+        Index("ix_events_subject_id_id", "subject_id", "id"),
+        Index("ix_events_owner_id", "owner", "id"),
+    )
+
+
+class EventsPruned(Base):
+    """One row: the highest event id pruned, so a ``Last-Event-ID`` at or below it is
+    known to have lost events (410) rather than guessed from gaps in the ids."""
+
+    __tablename__ = "events_pruned"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    through_id: Mapped[int] = mapped_column(EVENT_ID)
+
+
+class Webhook(Base):
+    """A caller's endpoint for some of its events (Standard Webhooks)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(32), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    #: whsec_…; after a rotation the one before signs too until previous_secret_expires_at.
+    secret: Mapped[str] = mapped_column(String(64))
+    previous_secret: Mapped[str | None] = mapped_column(String(64))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookDelivery(Base):
+    """One message to one webhook, queued with its event (the outbox) and tried until it
+    succeeds, is refused, or runs out of attempts."""
+
+    __tablename__ = "webhook_deliveries"
+
+    #: msg_…: the webhook-id header, the same on every attempt.
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE", name="fk_webhook_deliveries_webhook_id")
+    )
+    owner: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[int | None] = mapped_column(EVENT_ID)
+    type: Mapped[str] = mapped_column(String(32))
+    #: The body as sent: {"type", "timestamp", "data"}.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))  # pending, succeeded, failed
+    attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    #: Pending: when it is due. A dispatcher that hands it to a task moves this past a
+    #: lease, so a task that dies is handed out again once the lease ends.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_webhook_created", "webhook_id", "created_at", "id"),
     )

@@ -17,6 +17,8 @@ from service.config import Settings
 from service.filesystem_broker import TRANSPORT as FILESYSTEM_TRANSPORT
 
 RUN_JOB_TASK = "regulab.run_job"
+#: A webhook delivery, by id (``workers.runtime.webhooks``).
+DELIVER_WEBHOOK_TASK = "regulab.deliver_webhook"
 #: Seconds a connection to a Redis broker may take to open: a publish to a broker whose
 #: host is gone gives up after this, not after the OS's minutes.
 BROKER_CONNECT_TIMEOUT_SECONDS = 1.0
@@ -113,6 +115,13 @@ def publish_job(app: Celery, job_id: str, queue: str) -> None:
     # retry=False: with the broker down, fail at once and leave the job to the
     # reaper instead of holding the HTTP request in kombu's reconnect loop.
     app.send_task(RUN_JOB_TASK, args=[job_id], exchange="", routing_key=queue, retry=False)
+
+
+def publish_delivery(app: Celery, delivery_id: str, queue: str) -> None:
+    """Send the message that carries only a webhook delivery's id."""
+    app.send_task(
+        DELIVER_WEBHOOK_TASK, args=[delivery_id], exchange="", routing_key=queue, retry=False
+    )
 
 
 class BrokerPausedError(ConnectionError):

@@ -82,7 +82,10 @@ def redis_url(db: int) -> str:
 def reset(database_url: str, broker_url: str) -> None:
     """Empty this run's tables and queue, so each test starts from nothing."""
     with psycopg.connect(database_url.replace("+psycopg", "")) as connection:
-        connection.execute("TRUNCATE jobs, datasets, sweeps, registered_models CASCADE")
+        connection.execute(
+            "TRUNCATE jobs, datasets, sweeps, registered_models, events, webhooks CASCADE"
+        )
+        connection.execute("UPDATE events_pruned SET through_id = 0")
     client = redis.Redis.from_url(broker_url)
     for key in client.scan_iter():
         if key != _LOCK_KEY.encode():

@@ -13,6 +13,7 @@ from api_schemas.comparisons import ComparisonCreate
 from api_schemas.predictions import PredictionRequest
 from api_schemas.registry import AliasUpdate, ModelVersionCreate, RegisteredModelCreate
 from api_schemas.sweeps import SweepCreate
+from api_schemas.webhooks import WebhookCreate
 from service.config import Settings
 from service.sweeps.validation import check_comparison_spec, check_sweep_spec
 from tests.reference import L1_JOB, L2_JOB
@@ -56,6 +57,8 @@ def test_curl_bodies_are_the_articles_jobs() -> None:
             MODEL_CALL_BODIES[field].model_validate(body)
         elif body.keys() == {"dataset"}:  # a scoring: a table to predict, no model
             PredictionRequest.model_validate(body)
+        elif "url" in body:
+            WebhookCreate.model_validate(body)
         else:
             JobCreate.model_validate(body)
 

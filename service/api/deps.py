@@ -13,11 +13,13 @@ from sqlalchemy import Engine
 from service.api.auth import ApiKeys
 from service.config import Settings
 from service.datasets.service import DatasetService
+from service.events.service import EventService
 from service.jobs.service import JobService
 from service.predictions.service import PredictionService
 from service.registry.service import RegistryService
 from service.scorings.service import ScoringService
 from service.sweeps.service import SweepService
+from service.webhooks.service import WebhookService
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class AppContext:
     scorings: ScoringService
     datasets: DatasetService
     registry: RegistryService
+    events: EventService
+    webhooks: WebhookService
 
 
 # async: plain attribute reads should not cost a trip through the threadpool.

@@ -17,6 +17,7 @@ from starlette.routing import compile_path
 from service.artifacts import ArtifactNotFoundError
 from service.datasets.service import DatasetConflictError, DatasetNotFoundError
 from service.datasets.table_reader import UploadError, UploadTooLargeError
+from service.events.service import EventsGoneError, SubjectNotFoundError
 from service.jobs.service import IdempotencyConflictError, JobNotFoundError, JobStateError
 from service.jobs.validation import SpecError
 from service.pagination import InvalidCursorError
@@ -24,6 +25,7 @@ from service.predictions.inputs import PredictionInputError
 from service.registry.store import ModelConflictError, ModelNotFoundError
 from service.scorings.service import ScoringNotFoundError
 from service.sweeps.service import SweepNotFoundError, SweepStateError
+from service.webhooks.service import WebhookNotFoundError, WebhookURLError
 
 
 def _field_error(loc: list[str | int], message: str, kind: str) -> JSONResponse:
@@ -98,6 +100,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _cursor(_: Request, exc: InvalidCursorError) -> JSONResponse:
         return _field_error(["query", "cursor"], str(exc), "invalid_cursor")
 
+    @app.exception_handler(WebhookURLError)
+    async def _webhook_url(_: Request, exc: WebhookURLError) -> JSONResponse:
+        return _field_error(["body", "url"], str(exc), "invalid_webhook")
+
     @app.exception_handler(UploadError)
     async def _upload(_: Request, exc: UploadError) -> JSONResponse:
         return _field_error(["body", exc.field], exc.message, "invalid_upload")
@@ -120,6 +126,9 @@ PLAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     ModelNotFoundError: (404, "no such {}"),  # "model: <name>", "version 3 of model <name>"
     ModelConflictError: (409, "{}"),
     ScoringNotFoundError: (404, "no such {}"),  # "scoring: <id>", "file: <id>/<name>"
+    SubjectNotFoundError: (404, "no such {}"),  # "job: <id>", "sweep: <id>", …
+    EventsGoneError: (410, "{}"),
+    WebhookNotFoundError: (404, "no such {}"),  # "webhook: <id>", "delivery: <id>"
 }
 
 

@@ -15,7 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api_schemas import JobStatus
 from service.db import make_session_factory, transaction, utcnow
-from service.jobs.store import finish_attempt, set_where
+from service.events import kinds as events
+from service.events.kinds import JobFacts
+from service.events.record import record
+from service.jobs.store import FACTS, finish_attempt, set_where
 from service.tables import Job, JobArtifact, JobHistory
 
 
@@ -89,9 +92,15 @@ class AttemptStore:
                     Job.sweep_id,
                     Job.trial,
                     Job.scores_job_id,
+                    Job.owner,
                 )
             ).one_or_none()
-        return None if row is None else ClaimedJob(job_id, *row)
+            if row is None:
+                return None
+            attempt, spec, max_seconds, sweep_id, trial, scores_job_id, owner = row
+            facts = JobFacts(job_id, owner, attempt, sweep_id, scores_job_id, trial)
+            record(session, *events.running(facts))
+        return ClaimedJob(job_id, attempt, spec, max_seconds, sweep_id, trial, scores_job_id)
 
     def checkpoint(
         self,
@@ -110,10 +119,13 @@ class AttemptStore:
                 update(Job)
                 .where(Job.id == job_id, Job.attempt == attempt, Job.status == JobStatus.running)
                 .values(**values)
-                .returning(Job.stop_request)
+                .returning(Job.stop_request, *FACTS)
             ).one_or_none()
             if row is None:
                 return "lost"
+            stop_request: str | None = row[0]
+            facts = JobFacts(*row[1:])
+            news = [] if progress is None else events.progress(facts, progress)
             if entry is not None:
                 session.add(
                     JobHistory(
@@ -125,7 +137,9 @@ class AttemptStore:
                         created_at=utcnow(),
                     )
                 )
-            match row[0]:
+                news += events.epoch(facts, entry.step, entry.kind, entry.data)
+            record(session, *news)
+            match stop_request:
                 case "cancel" | "handback" as request:
                     return request
                 case None:
@@ -189,16 +203,19 @@ class AttemptStore:
         if stale_before is not None:
             query = query.where(func.coalesce(Job.heartbeat_at, Job.started_at) < stale_before)
         with transaction(self.sessions) as session:
-            rows = session.execute(
+            row = session.execute(
                 query.values(
                     status=JobStatus.queued,
                     worker=None,
                     stop_request=None,
                     heartbeat_at=None,
                     published_at=None,
-                )
-            )
-            return bool(rows.rowcount)  # type: ignore[attr-defined]
+                ).returning(*FACTS)
+            ).one_or_none()
+            if row is None:
+                return False
+            record(session, *events.queued(JobFacts(*row), requeued=True))
+            return True
 
     def request_handback(self, worker_prefix: str) -> int:
         """Ask every job that workers named ``worker_prefix…`` run to hand itself back."""

@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from api_schemas import JobCreate, JobStatus
 from service.db import make_session_factory, transaction, utcnow
+from service.events import kinds as events
+from service.events.kinds import JOB_FACT_COLUMNS, JobFacts
+from service.events.record import record
 from service.pagination import older_than
 from service.tables import (
     Base,
@@ -25,10 +28,13 @@ from service.tables import (
     JobHistory,
     ModelVersion,
     RegisteredModel,
+    Sweep,
     UploadedDataset,
 )
 
 FINISHED = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
+#: A job row's columns that make its JobFacts (what its events need), for ``returning``.
+FACTS = tuple(getattr(Job, column) for column in JOB_FACT_COLUMNS)
 
 
 class JobFinishedError(RuntimeError):
@@ -95,8 +101,10 @@ class JobStore:
         )
         # A Core INSERT on the table: the ORM's unit of work costs more than the row
         # on the POST path (bench/README.md).
+        facts = JobFacts(values["id"], job.owner, 0)
         with self.engine.begin() as connection:
             connection.execute(insert(Base.metadata.tables["jobs"]).values(values))
+            record(connection, *events.queued(facts))
         return Job(**values)
 
     def find_by_idempotency_key(self, owner: str, key: str) -> Job | None:
@@ -184,13 +192,7 @@ class JobStore:
         """A queued job is cancelled at once; a running one is asked to stop at its next
         checkpoint. None when there is no such job; JobFinishedError when it is over."""
         for _ in range(3):  # the job may move from queued to running under us
-            if set_where(
-                self.sessions,
-                job_id,
-                {"status": JobStatus.cancelled, "finished_at": utcnow()},
-                status=JobStatus.queued,
-                owner=owner,
-            ) or set_where(
+            if self._cancel_queued(job_id, owner) or set_where(
                 self.sessions,
                 job_id,
                 {"stop_request": "cancel"},
@@ -204,6 +206,19 @@ class JobStore:
             if job.status in FINISHED:
                 raise JobFinishedError(f"job {job_id} already {job.status}")
         raise RuntimeError(f"job {job_id} kept changing state")
+
+    def _cancel_queued(self, job_id: str, owner: str) -> bool:
+        with transaction(self.sessions) as session:
+            row = session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == JobStatus.queued, Job.owner == owner)
+                .values(status=JobStatus.cancelled, finished_at=utcnow())
+                .returning(*FACTS)
+            ).one_or_none()
+            if row is None:
+                return False
+            record(session, *events.finished(JobFacts(*row), JobStatus.cancelled.value))
+            return True
 
     def delete(self, job_id: str, owner: str, *, scoring: bool = False) -> bool:
         """Remove a finished job (or scoring) with its artifact rows and history; a
@@ -274,13 +289,26 @@ def finish_attempt(
     **values: Any,
 ) -> bool:
     """End a running job, but only for the attempt that holds it (and, with
-    ``stale_before``, only if its heartbeat is older than that)."""
+    ``stale_before``, only if its heartbeat is older than that); its event (a trial's
+    ``task_finished`` on its sweep) goes in the same transaction."""
     query = update(Job).where(
         Job.id == job_id, Job.status == JobStatus.running, Job.attempt == attempt
     )
     if stale_before is not None:
         query = query.where(func.coalesce(Job.heartbeat_at, Job.started_at) < stale_before)
-    rows = session.execute(
-        query.values(status=status, finished_at=utcnow(), stop_request=None, **values)
-    )
-    return bool(rows.rowcount)  # type: ignore[attr-defined]
+    row = session.execute(
+        query.values(status=status, finished_at=utcnow(), stop_request=None, **values).returning(
+            *FACTS
+        )
+    ).one_or_none()
+    if row is None:
+        return False
+    job = JobFacts(*row)
+    sweep = None
+    if job.sweep_id is not None:
+        found = session.execute(
+            select(Sweep.kind, Sweep.owner).where(Sweep.id == job.sweep_id)
+        ).one_or_none()
+        sweep = None if found is None else (found.kind, found.owner)
+    record(session, *events.finished(job, JobStatus(status).value, values, sweep))
+    return True

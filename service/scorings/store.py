@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from api_schemas import JobStatus
 from api_schemas.scorings import ScoringSpec
 from service.db import make_session_factory, utcnow
+from service.events import kinds as events
+from service.events.kinds import JobFacts
+from service.events.record import record
 from service.tables import Base, Job, UploadedDataset
 
 
@@ -24,9 +27,9 @@ class ScoringStore:
         self, spec: ScoringSpec, source: Job, dataset: UploadedDataset, max_seconds: int, queue: str
     ) -> Job:
         """Insert a queued scoring of ``source``'s model over ``dataset``."""
-        now = utcnow()
+        now, scoring_id = utcnow(), str(uuid.uuid4())
         values = {
-            "id": str(uuid.uuid4()),
+            "id": scoring_id,
             "owner": source.owner,
             "status": JobStatus.queued.value,
             "spec": spec.model_dump(mode="json"),
@@ -41,8 +44,10 @@ class ScoringStore:
             "created_at": now,
             "published_at": now,
         }
+        facts = JobFacts(scoring_id, source.owner, 0, scores_job_id=source.id)
         with self.engine.begin() as connection:
             connection.execute(insert(Base.metadata.tables["jobs"]).values(values))
+            record(connection, *events.queued(facts))
         return Job(**values)
 
     def of_job(self, job_id: str, owner: str) -> list[Job]:

@@ -15,6 +15,8 @@ from api_schemas import JobStatus
 from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweeps import SweepCreate
 from service.db import make_session_factory, transaction, utcnow
+from service.events import kinds as events
+from service.events.record import record
 from service.jobs.store import NewJob
 from service.pagination import older_than
 from service.tables import Base, Job, Sweep
@@ -48,6 +50,7 @@ class SweepStore:
             session.add(sweep)
             session.flush()
             session.execute(insert(Base.metadata.tables["jobs"]), rows)
+            record(session, events.sweep_running(sweep.owner, spec.kind, sweep.id, spec.trials))
         return sweep, [Job(**row) for row in rows]
 
     def get(
@@ -126,12 +129,16 @@ class SweepStore:
 
     def finish(self, sweep_id: str, status: str, **values: Any) -> bool:
         with transaction(self.sessions) as session:
-            rows = session.execute(
+            row = session.execute(
                 update(Sweep)
                 .where(Sweep.id == sweep_id, Sweep.status == "running")
                 .values(status=status, finished_at=utcnow(), **values)
-            )
-            return bool(rows.rowcount)  # type: ignore[attr-defined]
+                .returning(Sweep.owner, Sweep.kind)
+            ).one_or_none()
+            if row is None:
+                return False
+            record(session, events.sweep_finished(row.owner, row.kind, sweep_id, status, values))
+            return True
 
     def delete(self, sweep_id: str, owner: str) -> bool:
         """Remove the sweep; its trials, their history and artifact rows go with it (the

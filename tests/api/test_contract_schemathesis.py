@@ -121,7 +121,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
     from workers.runtime.job_runner import WorkerContext, run_job  # torch: only when run
 
     folder = tmp_path_factory.mktemp("contract")
-    settings = Settings(data_dir=folder / "data", api_keys=KEY)
+    # A stream of a job nobody runs would never end: end each after a moment.
+    settings = Settings(data_dir=folder / "data", api_keys=KEY, event_stream_seconds=0.5)
     upgrade_database(settings)
     app = create_app(settings)
     with TestClient(app) as client:

@@ -20,13 +20,23 @@ from celery.signals import worker_process_init, worker_ready, worker_shutting_do
 from service.artifacts import artifact_store_from_settings
 from service.config import Settings
 from service.db import make_engine
+from service.events.store import EventStore
 from service.jobs.attempts import AttemptStore
 from service.sweeps.store import SweepStore
-from service.task_queue import RUN_JOB_TASK, make_celery, publish_job
+from service.task_queue import (
+    DELIVER_WEBHOOK_TASK,
+    RUN_JOB_TASK,
+    make_celery,
+    publish_delivery,
+    publish_job,
+)
+from service.webhooks.delivery import Deliverer
+from service.webhooks.store import WebhookStore
 from workers.figures.style import warm_up
 from workers.runtime.cpu_threads import limit_threads
 from workers.runtime.job_runner import WorkerContext, run_job
-from workers.runtime.reaper import Reaper
+from workers.runtime.reaper import Chores, Reaper
+from workers.runtime.webhooks import WebhookDispatcher, deliverer_from_settings
 from workers.sweeps.aggregation import finish_sweep
 
 log = logging.getLogger(__name__)
@@ -46,13 +56,15 @@ class MainProcess:
 
     def __init__(self) -> None:
         self.reaper: Reaper | None = None
+        self.dispatcher: WebhookDispatcher | None = None
         self.nodename = ""
         #: True in a prefork pool process, which Celery replaces when it dies.
         self.forked = False
 
-    def start(self, reaper: Reaper, nodename: str) -> None:
-        self.reaper, self.nodename = reaper, nodename
+    def start(self, reaper: Reaper, dispatcher: WebhookDispatcher, nodename: str) -> None:
+        self.reaper, self.dispatcher, self.nodename = reaper, dispatcher, nodename
         reaper.start()
+        dispatcher.start()
 
     def forget(self) -> None:
         """In a pool process forked after start-up: drop the inherited reaper (its thread
@@ -61,6 +73,9 @@ class MainProcess:
         if self.reaper is not None:
             self.reaper.attempts.engine.dispose(close=False)
             self.reaper = None
+        if self.dispatcher is not None:
+            self.dispatcher.store.engine.dispose(close=False)
+            self.dispatcher = None
 
     def hand_back_running_jobs(self) -> threading.Thread | None:
         """Stop the reaper and ask this node's running jobs to hand themselves back at
@@ -78,6 +93,16 @@ def publish(job_id: str, queue: str) -> None:
     publish_job(app, job_id, queue)
 
 
+def publish_webhook(delivery_id: str) -> None:
+    publish_delivery(app, delivery_id, settings.webhook_queue)
+
+
+@cache
+def deliverer() -> Deliverer:
+    """Built lazily in each pool process, as the worker context is."""
+    return deliverer_from_settings(settings, WebhookStore(make_engine(settings)))
+
+
 @cache
 def worker_context() -> WorkerContext:
     """Built lazily in each pool process, after the fork, so no engine is shared."""
@@ -87,6 +112,7 @@ def worker_context() -> WorkerContext:
 @worker_process_init.connect
 def _in_pool_process(**_: object) -> None:
     worker_context.cache_clear()
+    deliverer.cache_clear()
     main_process.forget()
     logging.basicConfig(level=settings.log_level)
     if threads_per_process is not None:
@@ -106,9 +132,10 @@ def _start_reaper(sender: Any = None, **_: object) -> None:
             for sweep_id in sweeps.unfinished_with_trials_done()
         )
 
-    main_process.start(
-        Reaper(attempts, publish, settings, liveness_file, finish_sweeps), sender.hostname
-    )
+    chores = Chores(finish_sweeps=finish_sweeps, prune_events=EventStore(engine).prune)
+    reaper = Reaper(attempts, publish, settings, liveness_file, chores)
+    dispatcher = WebhookDispatcher(WebhookStore(engine), publish_webhook, settings)
+    main_process.start(reaper, dispatcher, sender.hostname)
 
 
 @worker_shutting_down.connect
@@ -121,3 +148,9 @@ def run_job_task(self: Any, job_id: str) -> str:
     """Carries only the job id; the store holds the spec and receives the result."""
     worker = f"{self.request.hostname}/{os.getpid()}"
     return run_job(worker_context(), job_id, worker).value
+
+
+@app.task(name=DELIVER_WEBHOOK_TASK, ignore_result=True)
+def deliver_webhook_task(delivery_id: str) -> str | None:
+    """Carries only the delivery id; the store holds the message and its attempts."""
+    return deliverer().deliver(delivery_id)

@@ -10,6 +10,7 @@ worker, has one too) every ``reaper_interval_seconds``:
   one long step) fails with time_limit; its late result will be refused;
 - a sweep whose folds have all ended but that nobody aggregated (the worker of its
   last fold died, or aggregation stalled past the stale threshold) is aggregated;
+- events older than ``event_retention_days`` are pruned;
 - a queued job whose message was never sent (broker down at POST, a crash
   between commit and publish) or was sent more than ``republish_after_seconds``
   ago (lost with a broker restart) is published again. A duplicate is harmless:
@@ -24,6 +25,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -35,12 +37,21 @@ from service.jobs.attempts import AttemptStore, RunningJob
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Chores:
+    """What a round does besides the jobs: aggregate the sweeps nobody aggregated
+    (``finish_sweeps(stale_before)``), prune old events (``prune_events(before)``)."""
+
+    finish_sweeps: Callable[[datetime], int] | None = None
+    prune_events: Callable[[datetime], int] | None = None
+
+
 def reap_once(
     attempts: AttemptStore,
     publish: Callable[[str, str], None],
     settings: Settings,
     now: datetime | None = None,
-    finish_sweeps: Callable[[datetime], int] | None = None,
+    chores: Chores | None = None,
 ) -> Counter[str]:
     """One round; returns what it did, e.g. {"requeued": 1, "published": 1}."""
     now = now or utcnow()
@@ -51,8 +62,12 @@ def reap_once(
         if outcome:
             done[outcome] += 1
     done["published"] += _republish(attempts, publish, now, settings)
-    if finish_sweeps is not None:
-        done["sweeps_finished"] += finish_sweeps(stale_before)
+    chores = chores or Chores()
+    if chores.finish_sweeps is not None:
+        done["sweeps_finished"] += chores.finish_sweeps(stale_before)
+    if chores.prune_events is not None:
+        retained = now - timedelta(days=settings.event_retention_days)
+        done["events_pruned"] += chores.prune_events(retained)
     done = +done  # drop the zeros
     if done:
         log.info("reaper: %s", dict(done))
@@ -118,20 +133,18 @@ class Reaper(threading.Thread):
         publish: Callable[[str, str], None],
         settings: Settings,
         liveness_file: Path | None = None,
-        finish_sweeps: Callable[[datetime], int] | None = None,
+        chores: Chores | None = None,
     ) -> None:
         super().__init__(name="regulab-reaper", daemon=True)
         self.attempts, self.publish, self.settings = attempts, publish, settings
-        self.finish_sweeps = finish_sweeps
+        self.chores = chores
         self.liveness_file = liveness_file
         self.stopping = threading.Event()
 
     def run(self) -> None:
         while True:
             try:
-                reap_once(
-                    self.attempts, self.publish, self.settings, finish_sweeps=self.finish_sweeps
-                )
+                reap_once(self.attempts, self.publish, self.settings, chores=self.chores)
             except Exception:
                 log.exception("reaper round failed; trying again next round")
             if self.liveness_file is not None:

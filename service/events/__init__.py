@@ -1,0 +1,1 @@
+"""Events: every change a caller can see, stored with the change, streamed and fed."""

@@ -1,0 +1,1 @@
+"""Webhooks: callers' endpoints, the deliveries queued with each event, and sending them."""
