@@ -61,10 +61,13 @@ class MainProcess:
         #: True in a prefork pool process, which Celery replaces when it dies.
         self.forked = False
 
-    def start(self, reaper: Reaper, dispatcher: WebhookDispatcher, nodename: str) -> None:
+    def start(
+        self, reaper: Reaper, nodename: str, dispatcher: WebhookDispatcher | None = None
+    ) -> None:
         self.reaper, self.dispatcher, self.nodename = reaper, dispatcher, nodename
         reaper.start()
-        dispatcher.start()
+        if dispatcher is not None:
+            dispatcher.start()
 
     def forget(self) -> None:
         """In a pool process forked after start-up: drop the inherited reaper (its thread
@@ -135,7 +138,7 @@ def _start_reaper(sender: Any = None, **_: object) -> None:
     chores = Chores(finish_sweeps=finish_sweeps, prune_events=EventStore(engine).prune)
     reaper = Reaper(attempts, publish, settings, liveness_file, chores)
     dispatcher = WebhookDispatcher(WebhookStore(engine), publish_webhook, settings)
-    main_process.start(reaper, dispatcher, sender.hostname)
+    main_process.start(reaper, sender.hostname, dispatcher)
 
 
 @worker_shutting_down.connect
