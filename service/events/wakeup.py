@@ -6,7 +6,7 @@ Only a hint: a stream always reads the events table, so a lost wake-up costs lat
 - PostgreSQL: writers ``NOTIFY regulab_events`` in the transaction that stores the
   event (delivered at its commit); one connection per API process LISTENs.
 - Otherwise (the embedded SQLite default): the newest event id is polled every
-  ``poll_seconds`` (0.1 s) while any stream waits.
+  ``poll_seconds`` (0.05 s) while any stream waits.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class EventWakeup:
         latest: Callable[[], int],
         *,
         listen_url: str | None = None,
-        poll_seconds: float = 0.1,
+        poll_seconds: float = 0.05,
         fallback_seconds: float = 1.0,
     ) -> None:
         self.latest, self.listen_url = latest, listen_url

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import make_session_factory, transaction, utcnow
+from service.events.record import DELIVERIES
 from service.pagination import older_than
 from service.tables import Webhook, WebhookDelivery
 from service.webhooks.outbox import delivery_row, message
@@ -90,6 +91,7 @@ class WebhookStore:
         row = delivery_row(hook.id, hook.owner, message(TEST_EVENT, data, utcnow()))
         with transaction(self.sessions) as session:
             session.execute(insert(WebhookDelivery), [row])
+            _wake_dispatchers(session)
         return WebhookDelivery(**row)
 
     def deliveries(self, webhook_id: str, cursor: str | None, limit: int) -> list[WebhookDelivery]:
@@ -116,6 +118,7 @@ class WebhookStore:
             if delivery is None:
                 return None
             delivery.status, delivery.next_attempt_at = "pending", utcnow()
+            _wake_dispatchers(session)
             return delivery
 
     # -- the workers' side ---------------------------------------------------------
@@ -190,3 +193,9 @@ class WebhookStore:
                     f"{hours:g} h, REGULAB_WEBHOOK_DISABLE_AFTER_HOURS); fix the endpoint and "
                     "create the webhook again"
                 )
+
+
+def _wake_dispatchers(session: Session) -> None:
+    """On PostgreSQL, tell the workers' dispatchers (at the commit) that a delivery is due."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {DELIVERIES}"))

@@ -1,11 +1,11 @@
 """Sending webhooks from the workers: a dispatcher thread in each worker's main process
 hands due deliveries to tasks on the webhook queue, which send them.
 
-The dispatcher wakes on the events' NOTIFY on PostgreSQL (and at least every second, for
-retries that come due), or polls every 0.1 s on the embedded default. Handing a delivery
-out moves its due time a lease ahead, so several workers' dispatchers never hand out the
-same one at once, and one whose task died (a SIGKILLed worker) is handed out again when
-the lease ends: at least once, with the same webhook-id.
+The dispatcher wakes on a NOTIFY sent with each queued delivery on PostgreSQL (and at
+least every second, for retries that come due), or polls every 0.05 s on the embedded
+default. Handing a delivery out moves its due time a lease ahead, so several workers'
+dispatchers never hand out the same one at once, and one whose task died (a SIGKILLed
+worker) is handed out again when the lease ends: at least once, with the same webhook-id.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from service.config import Settings
-from service.events.record import CHANNEL
+from service.events.record import DELIVERIES
 from service.events.wakeup import listen_url
 from service.webhooks.delivery import Deliverer, DeliveryPolicy
 from service.webhooks.store import WebhookStore
@@ -25,7 +25,7 @@ from service.webhooks.store import WebhookStore
 log = logging.getLogger(__name__)
 
 #: How often the embedded default looks for due deliveries.
-POLL_SECONDS = 0.1
+POLL_SECONDS = 0.05
 #: The longest a dispatcher waits for a NOTIFY before it looks anyway.
 LISTEN_SECONDS = 1.0
 
@@ -92,7 +92,7 @@ class WebhookDispatcher(threading.Thread):
 
         assert self.listen_url is not None
         connection = stack.enter_context(psycopg.connect(self.listen_url, autocommit=True))
-        connection.execute(f"LISTEN {CHANNEL}")
+        connection.execute(f"LISTEN {DELIVERIES}")
 
         def wait() -> None:
             for _ in connection.notifies(timeout=LISTEN_SECONDS, stop_after=1):
