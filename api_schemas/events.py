@@ -1,10 +1,12 @@
 """Events: every change a caller can see, as streams (Server-Sent Events) and a feed.
 
 Types: ``job.queued`` (again, with ``requeued``, when its worker went away),
-``job.running`` (``attempt``), ``job.progress`` (``stage``, ``step``, ``total``),
-``job.epoch`` / ``job.stage`` (a history row), ``job.succeeded`` (``summary``,
-``result_url``), ``job.failed`` (``error``), ``job.cancelled``; the same ``scoring.*``
-for a scoring; ``sweep.running``, ``sweep.task_finished`` (``trial``, its scores),
+``job.running`` (``attempt``), ``job.progress`` (``stage``, ``step``, ``total``), a
+history row as ``job.epoch`` / ``job.baseline_epoch`` / ``job.stage`` / ``job.fold`` (a
+network's epoch, its unregularized twin's, a linear fit's stage, a k-fold fold), and
+``job.succeeded`` (``summary``, ``result_url``), ``job.failed`` (``error``),
+``job.cancelled``; the same ``scoring.*`` for a scoring (``scoring.chunk``: rows scored
+so far); ``sweep.running``, ``sweep.task_finished`` (``trial``, its scores),
 ``sweep.succeeded`` / ``failed`` / ``cancelled``, and the same ``comparison.*``.
 """
 

@@ -10,51 +10,27 @@ while a rotated secret's predecessor still signs), and the body
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import AnyUrl, BaseModel, Field, field_validator
 
 from api_schemas.input import InputModel
 
-#: Every event type a webhook may ask for (``webhook.test`` comes from POST …/test).
-EVENT_TYPES = (
-    "job.queued",
-    "job.running",
-    "job.progress",
-    "job.epoch",
-    "job.stage",
-    "job.succeeded",
-    "job.failed",
-    "job.cancelled",
-    "scoring.queued",
-    "scoring.running",
-    "scoring.progress",
-    "scoring.succeeded",
-    "scoring.failed",
-    "scoring.cancelled",
-    "sweep.running",
-    "sweep.task_finished",
-    "sweep.succeeded",
-    "sweep.failed",
-    "sweep.cancelled",
-    "comparison.running",
-    "comparison.task_finished",
-    "comparison.succeeded",
-    "comparison.failed",
-    "comparison.cancelled",
-)
 EventType = Literal[
     "job.queued",
     "job.running",
     "job.progress",
     "job.epoch",
+    "job.baseline_epoch",
     "job.stage",
+    "job.fold",
     "job.succeeded",
     "job.failed",
     "job.cancelled",
     "scoring.queued",
     "scoring.running",
     "scoring.progress",
+    "scoring.chunk",
     "scoring.succeeded",
     "scoring.failed",
     "scoring.cancelled",
@@ -69,6 +45,8 @@ EventType = Literal[
     "comparison.failed",
     "comparison.cancelled",
 ]
+#: Every event type a webhook may ask for (``webhook.test`` comes from POST …/test).
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
 
 class WebhookCreate(InputModel):

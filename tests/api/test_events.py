@@ -11,6 +11,7 @@ import httpx
 from fastapi.testclient import TestClient
 from httpx_sse import connect_sse
 
+from api_schemas.webhooks import EVENT_TYPES
 from service.config import Settings
 from service.db import make_engine, utcnow
 from service.events.store import EventStore
@@ -56,6 +57,7 @@ def test_a_job_s_stream_runs_from_queued_to_succeeded_and_ends(
     types = [e["type"] for e in events]
     assert types[:2] == ["job.queued", "job.running"] and types[-1] == "job.succeeded"
     assert {"job.progress", "job.stage"} <= set(types)
+    assert set(types) <= set(EVENT_TYPES)  # a webhook may ask for each
     assert all(e["subject"] == {"type": "job", "id": job_id} for e in events)
     ids = [e["id"] for e in events]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
+from api_schemas.webhooks import EVENT_TYPES
 from service.config import Settings
 from tests.processes import deployment
 
@@ -57,6 +58,7 @@ def test_a_client_that_reconnects_sees_each_epoch_once_and_the_end(
         epochs = [e["data"]["epoch"] for e in seen if e["type"] == "job.epoch"]
         assert epochs == list(range(1, EPOCHS + 1)), d.logs()
         assert seen[-1]["type"] == "job.succeeded", d.logs()
+        assert {e["type"] for e in seen} <= set(EVENT_TYPES)
         assert rest, "the job had not finished when the client left"
         # Nothing was lost: the stream holds every event the job stored.
         feed = d.client.get("/v1/events", params={"limit": 500}).json()["items"]
