@@ -1,12 +1,15 @@
 """Events: a job's, scoring's, sweep's or comparison's as a live stream (Server-Sent
-Events), and all of a caller's as a feed."""
+Events), and all of a caller's as a feed.
 
-from __future__ import annotations
+This module does without ``from __future__ import annotations``: FastAPI reads the
+stream routes' annotations at run time, and their path parameter is named per kind.
+"""
 
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -64,72 +67,50 @@ LastEventId = Annotated[
 After = Annotated[int, Query(ge=0, description="As Last-Event-ID, for clients that cannot set it.")]
 
 
-async def _stream(
-    ctx: ContextDep, kind: SubjectType, subject_id: str, owner: str, after: int
-) -> EventSourceResponse:
-    events = await run_in_threadpool(ctx.events.open_stream, kind, subject_id, owner, after)
-    return EventSourceResponse(_sse(events), ping=KEEPALIVE_SECONDS)
-
-
 async def _sse(events: AsyncIterator[EventRead]) -> AsyncIterator[ServerSentEvent]:
     async for event in events:
         yield ServerSentEvent(data=event.model_dump_json(), id=str(event.id), event=event.type)
 
 
-@router.get("/v1/jobs/{job_id}/events", response_class=EventSourceResponse, responses=STREAM)
-async def job_events(
-    job_id: str,
-    ctx: ContextDep,
-    owner: CallerDep,
-    last_event_id: LastEventId = 0,
-    after: After = 0,
-) -> EventSourceResponse:
-    """The job's events as they happen: queued, running, progress, each epoch (or stage),
-    and its end."""
-    return await _stream(ctx, "job", job_id, owner, last_event_id or after)
+#: (subject type, its collection, its path parameter, what its stream holds)
+STREAMS: list[tuple[SubjectType, str, str, str]] = [
+    ("job", "jobs", "job_id", "The job's events as they happen: queued, running, progress, "
+     "each epoch (or stage, or fold), and its end."),
+    ("scoring", "scorings", "scoring_id", "The scoring's events as they happen: queued, "
+     "running, each chunk of rows, its end."),
+    ("sweep", "sweeps", "sweep_id", "The sweep's events: each trial's end "
+     "(sweep.task_finished, with its scores), then the sweep's."),
+    ("comparison", "comparisons", "comparison_id", "The comparison's events: each trial's "
+     "end, then the comparison's."),
+]  # fmt: skip
 
 
-@router.get(
-    "/v1/scorings/{scoring_id}/events", response_class=EventSourceResponse, responses=STREAM
-)
-async def scoring_events(
-    scoring_id: str,
-    ctx: ContextDep,
-    owner: CallerDep,
-    last_event_id: LastEventId = 0,
-    after: After = 0,
-) -> EventSourceResponse:
-    """The scoring's events as they happen: queued, running, each chunk, its end."""
-    return await _stream(ctx, "scoring", scoring_id, owner, last_event_id or after)
+def _add_stream(kind: SubjectType, collection: str, param: str, summary: str) -> None:
+    async def stream(
+        subject_id: Annotated[str, PathParam(alias=param)],
+        ctx: ContextDep,
+        owner: CallerDep,
+        last_event_id: LastEventId = 0,
+        after: After = 0,
+    ) -> EventSourceResponse:
+        events = await run_in_threadpool(
+            ctx.events.open_stream, kind, subject_id, owner, last_event_id or after
+        )
+        return EventSourceResponse(_sse(events), ping=KEEPALIVE_SECONDS)
+
+    stream.__doc__ = summary
+    router.add_api_route(
+        f"/v1/{collection}/{{{param}}}/events",
+        stream,
+        methods=["GET"],
+        name=f"{kind}_events",
+        response_class=EventSourceResponse,
+        responses=STREAM,
+    )
 
 
-@router.get("/v1/sweeps/{sweep_id}/events", response_class=EventSourceResponse, responses=STREAM)
-async def sweep_events(
-    sweep_id: str,
-    ctx: ContextDep,
-    owner: CallerDep,
-    last_event_id: LastEventId = 0,
-    after: After = 0,
-) -> EventSourceResponse:
-    """The sweep's events: each trial's end (sweep.task_finished, with its scores), then
-    the sweep's."""
-    return await _stream(ctx, "sweep", sweep_id, owner, last_event_id or after)
-
-
-@router.get(
-    "/v1/comparisons/{comparison_id}/events",
-    response_class=EventSourceResponse,
-    responses=STREAM,
-)
-async def comparison_events(
-    comparison_id: str,
-    ctx: ContextDep,
-    owner: CallerDep,
-    last_event_id: LastEventId = 0,
-    after: After = 0,
-) -> EventSourceResponse:
-    """The comparison's events: each trial's end, then the comparison's."""
-    return await _stream(ctx, "comparison", comparison_id, owner, last_event_id or after)
+for _stream_of in STREAMS:
+    _add_stream(*_stream_of)
 
 
 @router.get("/v1/events", responses={410: STREAM[410]})
