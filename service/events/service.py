@@ -15,8 +15,6 @@ from service.events.store import EventStore
 from service.events.wakeup import EventWakeup
 from service.tables import Event
 
-FINISHED = frozenset(TERMINAL)
-
 
 class SubjectNotFoundError(LookupError):
     """No such job, scoring, sweep or comparison of the caller's."""
@@ -79,9 +77,9 @@ class EventService:
             for event in batch:
                 yield to_read(event)
                 after = event.id
-                if event.type.rsplit(".", 1)[-1] in FINISHED:
+                if event.type.rsplit(".", 1)[-1] in TERMINAL:
                     return
-            if status is None or status in FINISHED:
+            if status is None or status in TERMINAL:
                 if not batch:
                     return
                 continue
