@@ -14,6 +14,9 @@ from api_schemas.models import ModelSpec
 from api_schemas.regularizers import Regularizer
 from api_schemas.training import TrainingSpec
 
+#: When a job's figures are drawn (``JobCreate.figures``).
+FigureMode = Literal["lazy", "eager", "none"]
+
 
 class Split(InputModel):
     """holdout: one train/test split by ``test_fraction``. kfold: the model is also fitted
@@ -88,6 +91,12 @@ class JobCreate(InputModel):
         ge=1,
         description="Time limit; the job fails with time_limit when it runs longer. Default "
         "and maximum are server settings.",
+    )
+    figures: FigureMode = Field(
+        "lazy",
+        description="When the job's figures are drawn. lazy: on a figures queue when one is "
+        "first downloaded (the job succeeds as soon as its result is stored); eager: by the "
+        "same worker right after the result is stored; none: never (no figures are listed).",
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -77,11 +77,19 @@ class FitReport(BaseModel):
     warnings: list[str] = Field(default_factory=list)
 
 
+#: A file's state. available: a figure not drawn yet (downloading it draws it); pending:
+#: being drawn; ready: stored; failed: its drawing failed (``error`` says why; the job is
+#: still succeeded).
+ArtifactState = Literal["available", "pending", "ready", "failed"]
+
+
 class ArtifactRef(BaseModel):
     name: str
     media_type: str
     url: str
-    size: int
+    size: int | None = Field(description="Bytes; null until the file is stored.")
+    state: ArtifactState = "ready"
+    error: str | None = Field(None, description="Why a failed figure could not be drawn.")
 
 
 class TrainingSummary(BaseModel):

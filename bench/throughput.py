@@ -1,10 +1,11 @@
 """Throughput: many of the article's L1 jobs at once, beside bare Celery doing the fits.
 
-    python -m bench.throughput [--jobs 2000] [--clients 16]
+    python -m bench.throughput [--jobs 2000] [--clients 16] [--figures lazy|eager|none]
 
 On Redis + PostgreSQL (a database and db number of its own), with one worker of two
 prefork processes: ``--clients`` threads POST ``--jobs`` of the article's L1 job between
-them as fast as they are answered. It prints jobs/s submitted and completed, p50/p99 of
+them as fast as they are answered (``--figures``: the jobs' ``figures``, lazy by
+default: none is asked for, so none is drawn). It prints jobs/s submitted and completed, p50/p99 of
 the POST and of POST → succeeded, and checks that every job succeeded exactly once (its
 row, and one ``job.succeeded`` event each). Beside it, the same number of the same Lasso
 fits sent by as many threads to a bare Celery worker of two processes on the same broker
@@ -39,14 +40,17 @@ def split(total: int, parts: int) -> list[int]:
     return [total // parts + (i < total % parts) for i in range(parts)]
 
 
-def measure_service(settings: Settings, folder: Path, jobs: int, clients: int) -> dict[str, float]:
+def measure_service(
+    settings: Settings, folder: Path, jobs: int, clients: int, figures: str
+) -> dict[str, float]:
     engine = make_engine(settings)
+    body = {**L1_JOB, "figures": figures}
     posted: dict[str, float] = {}
     submits: list[float] = []
     lock = threading.Lock()
     with deployment(settings, folder, worker_flags={"concurrency": "2"}) as d:
         for _ in range(5):  # warm the pool processes
-            d.wait_for_job(d.client.post("/v1/jobs", json=L1_JOB).json()["id"])
+            d.wait_for_job(d.client.post("/v1/jobs", json=body).json()["id"])
         with engine.begin() as connection:
             connection.execute(Job.__table__.delete())
 
@@ -54,7 +58,7 @@ def measure_service(settings: Settings, folder: Path, jobs: int, clients: int) -
             with httpx.Client(base_url=d.base_url, timeout=60) as http:
                 for _ in range(count):
                     sent = time.time()
-                    response = http.post("/v1/jobs", json=L1_JOB)
+                    response = http.post("/v1/jobs", json=body)
                     took = time.time() - sent
                     response.raise_for_status()
                     with lock:
@@ -130,11 +134,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--figures", choices=["lazy", "eager", "none"], default="lazy", help="the jobs' figures"
+    )
     args = parser.parse_args()
     with production_settings() as (settings, folder):
-        service = measure_service(settings, folder, args.jobs, args.clients)
+        service = measure_service(settings, folder, args.jobs, args.clients, args.figures)
         celery = measure_celery(settings, folder, args.jobs, args.clients)
-    print(f"{args.jobs} article L1 jobs, {args.clients} clients, one worker of 2 processes")
+    print(
+        f"{args.jobs} article L1 jobs (figures {args.figures}), {args.clients} clients, "
+        "one worker of 2 processes"
+    )
     print(f"  submitted      {service['submitted']:8.1f} jobs/s")
     print(f"  completed      {service['completed']:8.1f} jobs/s (every one succeeded, once)")
     p50, p99 = service["submit_p50"] * 1e3, service["submit_p99"] * 1e3

@@ -31,6 +31,10 @@ class ArtifactStore(ABC):
         """A binary stream of the artifact; raises ArtifactNotFoundError."""
 
     @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove one artifact, if it is there."""
+
+    @abstractmethod
     def delete_prefix(self, prefix: str) -> None:
         """Remove every artifact whose key starts with ``prefix/``."""
 
@@ -67,6 +71,9 @@ class LocalArtifactStore(ArtifactStore):
             return self._path(key).open("rb")
         except FileNotFoundError as exc:
             raise ArtifactNotFoundError(key) from exc
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
 
     def delete_prefix(self, prefix: str) -> None:
         shutil.rmtree(self._path(prefix), ignore_errors=True)

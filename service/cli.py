@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run a Celery worker")
     worker.add_argument(
         "--queues",
-        help="comma-separated queues (default: REGULAB_QUEUE and REGULAB_WEBHOOK_QUEUE)",
+        help="comma-separated queues (default: REGULAB_QUEUE, REGULAB_WEBHOOK_QUEUE and "
+        "REGULAB_FIGURE_QUEUE)",
     )
     for sub in (up, worker):
         sub.add_argument("--concurrency", type=int, default=1, help="worker processes")
@@ -125,7 +126,7 @@ def run_worker(
     from workers.runtime import celery_app
     from workers.runtime.cpu_threads import threads_per_process
 
-    queues = queues or f"{settings.queue},{settings.webhook_queue}"
+    queues = queues or f"{settings.queue},{settings.webhook_queue},{settings.figure_queue}"
     pool = worker_pool(settings, queues, pool)
 
     celery_app.liveness_file = liveness_file

@@ -50,6 +50,18 @@ class Settings(BaseSettings):
         description="Celery queue of webhook deliveries (every worker serves it unless given "
         "--queues).",
     )
+    figure_queue: str = Field(
+        "regulab.figures",
+        description="Celery queue of figures to draw once asked for (every worker serves it "
+        "unless given --queues).",
+    )
+    figure_wait_seconds: float = Field(
+        10.0,
+        ge=0,
+        le=60,
+        description="How long a download of a figure not drawn yet waits for a worker to "
+        "draw it before answering 202 with Retry-After.",
+    )
     broker_polling_interval: float = Field(
         0.05, gt=0, le=5, description="Seconds between polls of the filesystem broker."
     )

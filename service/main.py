@@ -33,6 +33,8 @@ from service.db import make_engine
 from service.events.service import EventService
 from service.events.store import EventStore
 from service.events.wakeup import EventWakeup, listen_url
+from service.jobs.artifacts import JobArtifacts
+from service.jobs.figures import FigureStore
 from service.jobs.policy import MemoryLimit, Queues, TimeLimits
 from service.jobs.service import JobService
 from service.jobs.store import JobStore
@@ -96,11 +98,12 @@ def build_context(settings: Settings) -> AppContext:
     datasets = DatasetStore(engine)
     event_store = EventStore(engine)
     cards = ModelCards(capacity=4096, trust_seconds=settings.prediction_trust_seconds)
+    publisher = JobPublisher(celery)
     jobs = JobService(
         store=JobStore(engine),
         datasets=datasets,
         artifacts=artifacts,
-        publish=JobPublisher(celery),
+        publish=publisher,
         limits=TimeLimits(settings.job_default_max_seconds, settings.job_max_seconds),
         queues=Queues(settings.queue, settings.gpu_queue),
         memory=MemoryLimit(settings.max_job_memory_bytes),
@@ -119,6 +122,12 @@ def build_context(settings: Settings) -> AppContext:
         celery=celery,
         keys=ApiKeys(settings.api_key_list),
         jobs=jobs,
+        job_artifacts=JobArtifacts(
+            store=jobs.store,
+            figures=FigureStore(engine),
+            artifacts=artifacts,
+            publish=publisher.figure(settings.figure_queue),
+        ),
         sweeps=SweepService(store=SweepStore(engine), jobs=jobs, artifacts=artifacts),
         predictions=predictions,
         scorings=ScoringService(

@@ -96,6 +96,11 @@ class JobArtifact(Base):
     media_type: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(512))
     size: Mapped[int] = mapped_column(Integer)
+    #: ``api_schemas.results.ArtifactState``; a figure is ``available`` until asked for.
+    state: Mapped[str] = mapped_column(String(16), default="ready", server_default="ready")
+    error: Mapped[str | None] = mapped_column(Text)
+    #: When a figure was last asked to be drawn (a lost request is asked again).
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     job: Mapped[Job] = relationship(back_populates="artifacts")
 

@@ -19,6 +19,8 @@ from service.filesystem_broker import TRANSPORT as FILESYSTEM_TRANSPORT
 RUN_JOB_TASK = "regulab.run_job"
 #: A webhook delivery, by id (``workers.runtime.webhooks``).
 DELIVER_WEBHOOK_TASK = "regulab.deliver_webhook"
+#: One figure of a succeeded job, by job id and name (``workers.runtime.figures``).
+DRAW_FIGURE_TASK = "regulab.draw_figure"
 #: Seconds a connection to a Redis broker may take to open: a publish to a broker whose
 #: host is gone gives up after this, not after the OS's minutes.
 BROKER_CONNECT_TIMEOUT_SECONDS = 1.0
@@ -108,20 +110,25 @@ def make_celery(settings: Settings) -> Celery:
 def publish_job(app: Celery, job_id: str, queue: str) -> None:
     """Send the message that carries only the job id; the row holds the rest.
 
-    It goes through the default exchange straight to the queue of that name, which
-    spares the Redis transport a bindings lookup on every publish (0.2 ms of a
-    5 ms budget, see bench/README.md).
+    Naming the queue (a direct exchange's) makes Celery send it through the default
+    exchange straight to the queue of that name, which spares the Redis transport a
+    bindings lookup on every publish (0.2 ms of a 5 ms budget, see bench/README.md).
+    (``exchange=""`` with a ``routing_key`` instead sent every message to the default
+    queue: Celery replaces an empty exchange's routing key with its queue's name.)
     """
     # retry=False: with the broker down, fail at once and leave the job to the
     # reaper instead of holding the HTTP request in kombu's reconnect loop.
-    app.send_task(RUN_JOB_TASK, args=[job_id], exchange="", routing_key=queue, retry=False)
+    app.send_task(RUN_JOB_TASK, args=[job_id], queue=queue, retry=False)
 
 
 def publish_delivery(app: Celery, delivery_id: str, queue: str) -> None:
     """Send the message that carries only a webhook delivery's id."""
-    app.send_task(
-        DELIVER_WEBHOOK_TASK, args=[delivery_id], exchange="", routing_key=queue, retry=False
-    )
+    app.send_task(DELIVER_WEBHOOK_TASK, args=[delivery_id], queue=queue, retry=False)
+
+
+def publish_figure(app: Celery, job_id: str, name: str, queue: str) -> None:
+    """Send the message that draws one figure of a succeeded job."""
+    app.send_task(DRAW_FIGURE_TASK, args=[job_id, name], queue=queue, retry=False)
 
 
 class BrokerPausedError(ConnectionError):
@@ -148,12 +155,22 @@ class JobPublisher:
         self.paused_until = float("-inf")
 
     def __call__(self, job_id: str, queue: str) -> None:
+        self._send(lambda: publish_job(self.app, job_id, queue))
+
+    def figure(self, queue: str) -> Callable[[str, str], None]:
+        """The publisher of figures to draw (job id, name) on ``queue``, paused with the
+        jobs' publisher."""
+        return lambda job_id, name: self._send(
+            lambda: publish_figure(self.app, job_id, name, queue)
+        )
+
+    def _send(self, publish: Callable[[], None]) -> None:
         if self.clock() < self.paused_until:
             raise BrokerPausedError(
                 f"the broker failed a publish less than {self.pause:g} s ago; not tried"
             )
         try:
-            publish_job(self.app, job_id, queue)
+            publish()
         except Exception:
             self.paused_until = self.clock() + self.pause
             raise

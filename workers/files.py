@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from api_schemas import TrainingSummary
 from service.artifacts import ArtifactStore
 from service.jobs.attempts import StoredArtifact
+from workers.figures.plans import FigurePlan
 
 PNG = "image/png"
 JSON = "application/json"
@@ -31,6 +32,8 @@ class ArtifactFile:
 class TrainingOutput:
     summary: TrainingSummary
     files: list[ArtifactFile]
+    #: The figures to draw once the result is stored (``workers.figures.plans``).
+    figures: list[FigurePlan] = field(default_factory=list)
 
 
 def store_files(

@@ -14,6 +14,7 @@ from service.api.auth import ApiKeys
 from service.config import Settings
 from service.datasets.service import DatasetService
 from service.events.service import EventService
+from service.jobs.artifacts import JobArtifacts
 from service.jobs.service import JobService
 from service.predictions.service import PredictionService
 from service.registry.service import RegistryService
@@ -32,6 +33,7 @@ class AppContext:
     celery: Celery
     keys: ApiKeys
     jobs: JobService
+    job_artifacts: JobArtifacts
     sweeps: SweepService
     predictions: PredictionService
     scorings: ScoringService

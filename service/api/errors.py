@@ -18,6 +18,7 @@ from service.artifacts import ArtifactNotFoundError
 from service.datasets.service import DatasetConflictError, DatasetNotFoundError
 from service.datasets.table_reader import UploadError, UploadTooLargeError
 from service.events.service import EventsGoneError, SubjectNotFoundError
+from service.jobs.artifacts import FigureFailedError
 from service.jobs.service import IdempotencyConflictError, JobNotFoundError, JobStateError
 from service.jobs.validation import SpecError
 from service.pagination import InvalidCursorError
@@ -119,6 +120,7 @@ PLAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     DatasetNotFoundError: (404, "no such dataset: {}"),
     SweepNotFoundError: (404, "no such {}"),  # "comparison: <id>", "file: <id>/<name>"
     JobStateError: (409, "{}"),
+    FigureFailedError: (409, "{}"),
     IdempotencyConflictError: (409, "{}"),
     DatasetConflictError: (409, "{}"),
     UploadTooLargeError: (413, "{}"),

@@ -28,6 +28,8 @@ class StoredArtifact:
     media_type: str
     key: str
     size: int
+    #: ``available`` or ``pending``: a figure to draw after the job succeeds.
+    state: str = "ready"
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ class AttemptStore:
         self, job_id: str, attempt: int, result: dict[str, Any], artifacts: list[StoredArtifact]
     ) -> bool:
         """Make an attempt's result and artifacts current in one transaction."""
+        now = utcnow()
         with transaction(self.sessions) as session:
             won = finish_attempt(
                 session, job_id, attempt, status=JobStatus.succeeded, result=result
@@ -165,6 +168,8 @@ class AttemptStore:
                         media_type=a.media_type,
                         key=a.key,
                         size=a.size,
+                        state=a.state,
+                        requested_at=now if a.state == "pending" else None,
                     )
                     for a in artifacts
                 )

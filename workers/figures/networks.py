@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from workers.figures.plans import FigurePlan
 from workers.figures.style import png
 from workers.files import ArtifactFile
 
@@ -77,10 +78,23 @@ def render_weight_histograms(runs: Sequence[tuple[str, np.ndarray, str]]) -> Art
     return ArtifactFile.png("weight_histogram.png", png(figure))
 
 
-def network_figures(label: str, task: str, runs: Sequence[Run]) -> list[ArtifactFile]:
+def network_plans(label: str, task: str, runs: Sequence[Run]) -> list[FigurePlan]:
     """Learning curves and weight histograms, regularized beside the baseline."""
-    score = "accuracy" if task == "classification" else "r2"
+    labels = {
+        "score": "accuracy" if task == "classification" else "r2",
+        "runs": [
+            {
+                "label": r.label,
+                "history": r.history,
+                "best_epoch": r.best_epoch,
+                "stopped_early": r.stopped_early,
+                "colour": r.colour,
+            }
+            for r in runs
+        ],
+    }
+    weights = {f"weights{i}": r.weights for i, r in enumerate(runs)}
     return [
-        render_learning_curves(runs, score),
-        render_weight_histograms([(run.label, run.weights, run.colour) for run in runs]),
+        FigurePlan("learning_curves.png", "learning_curves", {}, labels),
+        FigurePlan("weight_histogram.png", "weight_histogram", weights, labels),
     ]

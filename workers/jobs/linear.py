@@ -1,6 +1,6 @@
 """A scikit-learn model's job (linear, logistic, Poisson regression): the regularized fit
 beside the unregularized baseline, optional k-fold cross-validation, and the article's
-figures."""
+figures to draw."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from api_schemas import CrossValidation, FitReport, JobCreate, TrainingSummary
 from api_schemas.predictions import ModelChoice
 from workers.data.datasets import Dataset
 from workers.data.splits import SplitData
-from workers.figures.fits import linear_figures
+from workers.figures.fits import linear_plans
 from workers.files import TrainingOutput
 from workers.jobs.metrics import fit_and_report
 from workers.progress import Progress
@@ -22,7 +22,7 @@ from workers.trainers.penalties import penalty_of
 
 
 def linear_steps(spec: JobCreate, folds: int) -> int:
-    """The job's steps: data, fit, [baseline], figures, and each fold's fits."""
+    """The job's steps: data, fit, [baseline], export, and each fold's fits."""
     fits = 2 if linear_baseline(spec) else 1
     return 2 + fits + folds * fits
 
@@ -86,8 +86,7 @@ def train_linear(
             baseline = baseline.model_copy(update={"cross_validation": baseline_cv})
 
     label = "Without regularization" if penalty is None else penalty.label
-    files = linear_figures(dataset, data, estimator, baseline_estimator, label)
-    progress.done("figures", files=[f.name for f in files])
+    figures = linear_plans(dataset, data, estimator, baseline_estimator, label)
     summary = TrainingSummary(
         task=dataset.task,
         n_train=len(data.y_train),
@@ -104,7 +103,7 @@ def train_linear(
     models: dict[ModelChoice, Any] = {"regularized": estimator}
     if baseline_estimator is not None:
         models["baseline"] = baseline_estimator
-    return TrainingOutput(summary=summary, files=files), models
+    return TrainingOutput(summary=summary, files=[], figures=figures), models
 
 
 def stage_summary(report: FitReport) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """A network job: train the regularized network (and the same network without
-regularization), report both, draw the curves, save the weights."""
+regularization), report both, plan the curves, save the weights."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from api_schemas import (
 from api_schemas.predictions import ModelChoice
 from workers.data.datasets import Dataset
 from workers.data.splits import SplitData, validation_split
-from workers.figures.fits import confusion_figure
-from workers.figures.networks import Run, network_figures
+from workers.figures.fits import confusion_plan
+from workers.figures.networks import Run, network_plans
+from workers.figures.plans import FigurePlan
 from workers.figures.style import BASELINE, REGULARIZED
 from workers.files import JSON, SAFETENSORS, ArtifactFile, TrainingOutput
 from workers.jobs.metrics import classification_metrics, regression_metrics
@@ -32,7 +33,7 @@ from workers.trainers.networks import penalized_weights
 
 
 def network_steps(spec: JobCreate) -> int:
-    """An upper bound of the job's steps: data, each epoch of each run, figures."""
+    """An upper bound of the job's steps: data, each epoch of each run, export."""
     epochs = (spec.training or TrainingSpec()).epochs
     return 2 + epochs * (2 if has_baseline(spec) else 1)
 
@@ -93,8 +94,11 @@ def train_network(
             (X_fit, y_fit),
             (X_val, y_val),
         )
-    files = network_files(spec, dataset, data, trainer, baseline_trainer)
-    progress.done("figures", files=[f.name for f in files])
+    figures = network_figure_plans(spec, dataset, data, trainer, baseline_trainer)
+    files = [
+        ArtifactFile("model.safetensors", SAFETENSORS, save_network(trainer, spec)),
+        ArtifactFile("spec.json", JSON, spec.model_dump_json(indent=2).encode()),
+    ]
     summary = TrainingSummary(
         task=dataset.task,
         n_train=len(y_fit),
@@ -111,7 +115,7 @@ def train_network(
     models: dict[ModelChoice, NetworkTrainer] = {"regularized": trainer}
     if baseline_trainer is not None:
         models["baseline"] = baseline_trainer
-    return TrainingOutput(summary=summary, files=files), models
+    return TrainingOutput(summary=summary, files=files, figures=figures), models
 
 
 def network_report(
@@ -165,23 +169,21 @@ def network_report(
     )
 
 
-def network_files(
+def network_figure_plans(
     spec: JobCreate,
     dataset: Dataset,
     data: SplitData,
     trainer: NetworkTrainer,
     baseline: NetworkTrainer | None,
-) -> list[ArtifactFile]:
-    """The figures, the weights (safetensors) and the spec they were trained from."""
+) -> list[FigurePlan]:
+    """Learning curves, weight histograms and (classes) confusion matrices."""
     label = (
         "With " + ", ".join(r.kind for r in spec.regularizers) if spec.regularizers else "Network"
     )
-    files = network_figures(label, dataset.task, runs_of(trainer, label, baseline))
+    plans = network_plans(label, dataset.task, runs_of(trainer, label, baseline))
     if dataset.task == "classification" and dataset.target_names is not None:
-        files.append(confusion_figure(dataset, data, trainer, baseline, label))
-    files.append(ArtifactFile("model.safetensors", SAFETENSORS, save_network(trainer, spec)))
-    files.append(ArtifactFile("spec.json", JSON, spec.model_dump_json(indent=2).encode()))
-    return files
+        plans.append(confusion_plan(dataset, data, trainer, baseline, label))
+    return plans
 
 
 def runs_of(regularized: Any, label: str, baseline: Any | None) -> list[Run]:

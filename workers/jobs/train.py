@@ -1,5 +1,5 @@
-"""One job's training, from spec to result and figures: the code a worker runs
-and a benchmark can call in-process."""
+"""One job's training, from spec to result, model files and the figures to draw: the code
+a worker runs and a benchmark can call in-process."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ def train(
     callbacks: StepCallback | None = None,
     upload: UploadedTable | None = None,
 ) -> TrainingOutput:
-    """Load and split the data, then fit (and fit the baseline) and draw, and export the
-    fitted models as pipelines from the raw rows (``source``). ``callbacks`` hear of each
+    """Load and split the data, then fit (and fit the baseline), plan the figures, and
+    export the fitted models as pipelines from the raw rows (``source``). ``callbacks`` hear of each
     finished step and may stop the job between steps."""
     report = None
     if upload is not None:
@@ -60,6 +60,7 @@ def train(
         else train_linear(spec, dataset, data, progress, folds)
     )
     output = with_models(output, export_models(models, source, data.X_train, n_classes(dataset)))
+    progress.done("export", files=[f.name for f in output.files])
     if report is None or upload is None:
         return output
     updates: dict[str, Any] = {
@@ -77,7 +78,7 @@ def train(
         updates["original_coefficients"] = coefficients.model_copy(
             update={"coef": coef, "intercept": intercept}
         )
-    return TrainingOutput(output.summary.model_copy(update=updates), output.files)
+    return TrainingOutput(output.summary.model_copy(update=updates), output.files, output.figures)
 
 
 def n_classes(dataset: Dataset) -> int:
@@ -93,7 +94,7 @@ def with_models(output: TrainingOutput, exported: ExportedModels) -> TrainingOut
             "warnings": output.summary.warnings + exported.warnings,
         }
     )
-    return TrainingOutput(summary, output.files + exported.files)
+    return TrainingOutput(summary, output.files + exported.files, output.figures)
 
 
 def kfold_splits(spec: JobCreate, data: SplitData, upload: UploadedTable | None) -> list[SplitData]:

@@ -25,6 +25,7 @@ from service.jobs.attempts import AttemptStore
 from service.sweeps.store import SweepStore
 from service.task_queue import (
     DELIVER_WEBHOOK_TASK,
+    DRAW_FIGURE_TASK,
     RUN_JOB_TASK,
     make_celery,
     publish_delivery,
@@ -34,6 +35,7 @@ from service.webhooks.delivery import Deliverer
 from service.webhooks.store import WebhookStore
 from workers.figures.style import warm_up
 from workers.runtime.cpu_threads import limit_threads
+from workers.runtime.figures import draw_figure
 from workers.runtime.job_runner import WorkerContext, run_job
 from workers.runtime.reaper import Chores, Reaper
 from workers.runtime.webhooks import WebhookDispatcher, deliverer_from_settings
@@ -157,3 +159,10 @@ def run_job_task(self: Any, job_id: str) -> str:
 def deliver_webhook_task(delivery_id: str) -> str | None:
     """Carries only the delivery id; the store holds the message and its attempts."""
     return deliverer().deliver(delivery_id)
+
+
+@app.task(name=DRAW_FIGURE_TASK, ignore_result=True)
+def draw_figure_task(job_id: str, name: str) -> str:
+    """Carries the job id and the figure's name; the store holds what it plots."""
+    ctx = worker_context()
+    return draw_figure(ctx.figures, ctx.artifacts, job_id, name)

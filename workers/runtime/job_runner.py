@@ -24,6 +24,7 @@ from service.config import Settings
 from service.datasets.store import DatasetStore
 from service.db import make_engine
 from service.jobs.attempts import AttemptStore, ClaimedJob
+from service.jobs.figures import FigureStore
 from service.jobs.store import JobStore
 from service.jobs.validation import check_job_spec
 from service.predictions.service import FILES
@@ -38,6 +39,7 @@ from workers.jobs.train import train
 from workers.progress import StepCallbacks, StopTrainingError
 from workers.runtime.checkpoints import StoreCheckpoint, TimeLimit
 from workers.runtime.failures import INTERNAL_ERROR, failure_code, failure_message
+from workers.runtime.figures import draw_figure, store_plans
 from workers.runtime.heartbeat import Heartbeat
 from workers.runtime.limits import Deadline, MemoryCeiling
 from workers.sweeps.aggregation import finish_sweep
@@ -66,6 +68,7 @@ class WorkerContext:
     datasets: DatasetStore
     sweeps: SweepStore
     artifacts: ArtifactStore
+    figures: FigureStore
     #: In a Celery pool process (which Celery replaces when it dies): a job stuck past
     #: its time limit in native code ends the process (``workers.runtime.limits``).
     pool_process: bool = False
@@ -80,6 +83,7 @@ class WorkerContext:
             datasets=DatasetStore(engine),
             sweeps=SweepStore(engine),
             artifacts=artifact_store_from_settings(settings),
+            figures=FigureStore(engine),
             pool_process=pool_process,
         )
 
@@ -209,16 +213,23 @@ def uploaded_table(ctx: WorkerContext, row: UploadedDataset) -> pa.Table:
 
 
 def _store_success(ctx: WorkerContext, job: ClaimedJob, output: TrainingOutput) -> Outcome:
+    """The result and files, then (``"figures": "eager"``) the figures, drawn after the
+    job is succeeded."""
     # The attempt's own folder: a late or duplicate attempt never mixes files with it.
     prefix = f"jobs/{job.id}/attempt-{job.attempt}"
+    mode = JobCreate.model_validate(job.spec).figures
     stored = store_files(ctx.artifacts, prefix, output.files)
+    figures = store_plans(ctx.artifacts, prefix, output.figures, mode)
     if not ctx.attempts.succeed(
-        job.id, job.attempt, output.summary.model_dump(mode="json"), stored
+        job.id, job.attempt, output.summary.model_dump(mode="json"), stored + figures
     ):
         ctx.artifacts.delete_prefix(prefix)
         log.warning("job %s attempt %d finished after losing the job", job.id, job.attempt)
         return Outcome.superseded
     log.info("job %s attempt %d succeeded", job.id, job.attempt)
+    if mode == "eager":
+        for figure in figures:
+            draw_figure(ctx.figures, ctx.artifacts, job.id, figure.name)
     return Outcome.succeeded
 
 

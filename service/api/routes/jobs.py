@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from api_schemas import (
+    ArtifactRef,
     ErrorBody,
     JobAccepted,
     JobCreate,
@@ -18,6 +19,7 @@ from api_schemas import (
 )
 from service.api.deps import CallerDep, ContextDep
 from service.artifacts import chunks
+from service.jobs.artifacts import Drawing
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -33,6 +35,8 @@ SPEC_RULES = (
     "networks and engine torch; a solver takes the penalty and the classes; the split leaves "
     "rows to fit on; max_seconds and the job's memory estimate are within the server's limits."
 )
+#: A figure's 202 asks the caller to come back after this many seconds.
+RETRY_AFTER_SECONDS = 1
 #: ``cursor`` of a list: opaque, refused (422, type invalid_cursor) unless this server made it.
 CURSOR = Query(
     description="next_cursor of the page before; empty or absent for the first page. A "
@@ -112,9 +116,27 @@ def get_history(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobHistory:
 
 @router.get(
     "/{job_id}/artifacts/{name}",
-    responses={**NOT_FOUND, 200: {"content": {"image/png": {}}}},
+    responses={
+        **NOT_FOUND,
+        200: {"content": {"image/png": {}, "application/octet-stream": {}}},
+        202: {
+            "model": ArtifactRef,
+            "description": "A figure being drawn (state pending): ask again after the "
+            "Retry-After header's seconds.",
+        },
+        409: {"model": ErrorBody, "description": "The figure could not be drawn."},
+    },
     response_class=StreamingResponse,
 )
-def get_artifact(job_id: str, name: str, ctx: ContextDep, owner: CallerDep) -> StreamingResponse:
-    stream, media_type = ctx.jobs.open_artifact(job_id, name, owner)
-    return StreamingResponse(chunks(stream), media_type=media_type)
+async def get_artifact(job_id: str, name: str, ctx: ContextDep, owner: CallerDep) -> Response:
+    """One of the job's files. A figure not drawn yet is drawn now, on a worker: the
+    answer waits up to REGULAB_FIGURE_WAIT_SECONDS for it, then is a 202 with
+    Retry-After; a figure that failed to draw is a 409 that says why."""
+    answer = await ctx.job_artifacts.fetch(job_id, name, owner, ctx.settings.figure_wait_seconds)
+    if isinstance(answer, Drawing):
+        return JSONResponse(
+            answer.artifact.model_dump(mode="json"),
+            status_code=status.HTTP_202_ACCEPTED,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    return StreamingResponse(chunks(answer.stream), media_type=answer.media_type)

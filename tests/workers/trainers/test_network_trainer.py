@@ -47,8 +47,9 @@ def test_a_cnn_learns_digits_in_a_few_cpu_seconds() -> None:
     network = out.summary.network
     assert network is not None and network.device == "cpu" and network.epochs_run == 8
     assert out.summary.baseline is not None and out.summary.baseline.network is not None
-    names = {f.name for f in out.files}
-    assert {"learning_curves.png", "weight_histogram.png", "model.safetensors"} <= names
+    assert "model.safetensors" in {f.name for f in out.files}
+    figures = {f.name for f in out.figures}
+    assert figures == {"learning_curves.png", "weight_histogram.png", "confusion_matrix.png"}
 
 
 def test_the_same_seed_gives_the_same_network_on_cpu() -> None:
