@@ -200,6 +200,14 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = Field(
         5.0, gt=0, description="How often a running job writes its heartbeat."
     )
+    checkpoint_seconds: float = Field(
+        0.1,
+        ge=0,
+        le=5,
+        description="A job's step that ends within this of its last write is written with "
+        "the next one (or with the result): progress, history and stop requests are seen "
+        "at most this late. 0 writes every step at once.",
+    )
     stale_after_seconds: float = Field(
         30.0, gt=0, description="A running job whose heartbeat is older than this is lost."
     )

@@ -6,6 +6,7 @@ reaper, cancelled, deleted) can neither finish it nor leave results behind.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -37,6 +38,14 @@ class HistoryEntry:
     step: int
     kind: str
     data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Steps:
+    """Finished steps not written yet: their history rows and the progress after them."""
+
+    progress: dict[str, Any] | None
+    entries: list[HistoryEntry]
 
 
 @dataclass(frozen=True)
@@ -109,52 +118,27 @@ class AttemptStore:
         job_id: str,
         attempt: int,
         progress: dict[str, Any] | None = None,
-        entry: HistoryEntry | None = None,
+        entries: Sequence[HistoryEntry] = (),
     ) -> StopSignal:
-        """Heartbeat, progress and a history row in one transaction; returns whether
+        """Heartbeat, progress and history rows in one transaction; returns whether
         the attempt should stop."""
-        values: dict[str, Any] = {"heartbeat_at": utcnow()}
-        if progress is not None:
-            values["progress"] = progress
         with transaction(self.sessions) as session:
-            row = session.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.attempt == attempt, Job.status == JobStatus.running)
-                .values(**values)
-                .returning(Job.stop_request, *FACTS)
-            ).one_or_none()
-            if row is None:
-                return "lost"
-            stop_request: str | None = row[0]
-            facts = JobFacts(*row[1:])
-            news = [] if progress is None else events.progress(facts, progress)
-            if entry is not None:
-                session.add(
-                    JobHistory(
-                        job_id=job_id,
-                        attempt=attempt,
-                        step=entry.step,
-                        kind=entry.kind,
-                        data=entry.data,
-                        created_at=utcnow(),
-                    )
-                )
-                news += events.epoch(facts, entry.step, entry.kind, entry.data)
-            record(session, *news)
-            match stop_request:
-                case "cancel" | "handback" as request:
-                    return request
-                case None:
-                    return None
-                case other:
-                    raise ValueError(f"job {job_id} has an unknown stop_request {other!r}")
+            return _write_steps(session, job_id, attempt, Steps(progress, list(entries)))
 
     def succeed(
-        self, job_id: str, attempt: int, result: dict[str, Any], artifacts: list[StoredArtifact]
+        self,
+        job_id: str,
+        attempt: int,
+        result: dict[str, Any],
+        artifacts: list[StoredArtifact],
+        steps: Steps | None = None,
     ) -> bool:
-        """Make an attempt's result and artifacts current in one transaction."""
+        """Make an attempt's last steps (not written yet), its result and its artifacts
+        current in one transaction."""
         now = utcnow()
         with transaction(self.sessions) as session:
+            if steps is not None and steps.entries:
+                _write_steps(session, job_id, attempt, steps)
             won = finish_attempt(
                 session, job_id, attempt, status=JobStatus.succeeded, result=result
             )
@@ -279,3 +263,43 @@ class AttemptStore:
 
     def mark_published(self, job_id: str) -> None:
         set_where(self.sessions, job_id, {"published_at": utcnow()}, status=JobStatus.queued)
+
+
+def _write_steps(session: Session, job_id: str, attempt: int, steps: Steps) -> StopSignal:
+    """The heartbeat, the progress and each history row (with their events), if the
+    attempt still holds the job; what it should do next."""
+    values: dict[str, Any] = {"heartbeat_at": utcnow()}
+    if steps.progress is not None:
+        values["progress"] = steps.progress
+    row = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.attempt == attempt, Job.status == JobStatus.running)
+        .values(**values)
+        .returning(Job.stop_request, *FACTS)
+    ).one_or_none()
+    if row is None:
+        return "lost"
+    stop_request: str | None = row[0]
+    facts = JobFacts(*row[1:])
+    news = [] if steps.progress is None else events.progress(facts, steps.progress)
+    now = utcnow()
+    for entry in steps.entries:
+        session.add(
+            JobHistory(
+                job_id=job_id,
+                attempt=attempt,
+                step=entry.step,
+                kind=entry.kind,
+                data=entry.data,
+                created_at=now,
+            )
+        )
+        news += events.epoch(facts, entry.step, entry.kind, entry.data)
+    record(session, *news)
+    match stop_request:
+        case "cancel" | "handback" as request:
+            return request
+        case None:
+            return None
+        case other:
+            raise ValueError(f"job {job_id} has an unknown stop_request {other!r}")

@@ -74,7 +74,7 @@ def test_history_lists_each_attempts_steps(client: TestClient, settings: Setting
     attempts = worker(settings)
     attempts.claim(job_id, "w/1")
     attempts.checkpoint(job_id, 1, {"stage": "load_data", "step": 1, "total": 4},
-                        HistoryEntry(1, "stage", {"stage": "load_data"}))  # fmt: skip
+                        [HistoryEntry(1, "stage", {"stage": "load_data"})])  # fmt: skip
     body = client.get(f"/v1/jobs/{job_id}/history").json()
     assert [(r["attempt"], r["step"], r["data"]) for r in body["items"]] == [
         (1, 1, {"stage": "load_data"})

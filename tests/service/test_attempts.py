@@ -71,7 +71,7 @@ def test_checkpoint_records_history_and_progress_and_reports_stop_requests(
     claimed = attempts.claim(job.id, "w")
     assert claimed is not None and claimed.max_seconds == 60
     progress = {"stage": "load_data", "step": 1, "total": 4}
-    assert attempts.checkpoint(job.id, 1, progress, HistoryEntry(1, "stage", {"n": 3})) is None
+    assert attempts.checkpoint(job.id, 1, progress, [HistoryEntry(1, "stage", {"n": 3})]) is None
     jobs.request_cancel(job.id, job.owner)
     assert attempts.checkpoint(job.id, 1) == "cancel"
     row = jobs.get(job.id)

@@ -67,7 +67,7 @@ def test_hand_backs_checkpoints_and_api_writes_racing_never_fail_on_a_lock(
         job = create_job(jobs)
         claimed = attempts.claim(job.id, "node-1/1")
         assert claimed is not None
-        attempts.checkpoint(job.id, 1, {"step": 1}, HistoryEntry(1, "stage", {"n": n}))
+        attempts.checkpoint(job.id, 1, {"step": 1}, [HistoryEntry(1, "stage", {"n": n})])
         assert attempts.requeue(job.id, 1)  # the hand-back
 
     def api(jobs: JobStore, _attempts: AttemptStore, _n: int) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from datetime import timedelta
 
 from service.config import Settings
@@ -26,7 +27,7 @@ def test_each_change_of_a_job_is_an_event_in_order(settings: Settings) -> None:
     assert claimed is not None
     progress = {"stage": "fit", "step": 1, "total": 2}
     entry = HistoryEntry(step=1, kind="epoch", data={"epoch": 1, "train_loss": 0.5})
-    assert attempts.checkpoint(job.id, claimed.attempt, progress, entry) is None
+    assert attempts.checkpoint(job.id, claimed.attempt, progress, [entry]) is None
     # Its worker went silent: the reaper queues it again, a second attempt runs it.
     policy = settings.model_copy(update={"stale_after_seconds": 1, "max_attempts": 2})
     assert reap_once(attempts, lambda *_: None, policy, utcnow() + timedelta(seconds=5)) == {
@@ -91,6 +92,9 @@ def test_a_reader_following_ids_never_skips_one_under_concurrent_writers(
             for event in events.after(owner, after):
                 seen.append(event.id)
                 after = event.id
+            # A reader that never lets go of the GIL starved SQLite's writers past the
+            # busy timeout; a stream polls, it does not spin.
+            time.sleep(0.001)
 
     reader = threading.Thread(target=read)
     reader.start()

@@ -23,7 +23,7 @@ from service.artifacts import ArtifactStore, artifact_store_from_settings
 from service.config import Settings
 from service.datasets.store import DatasetStore
 from service.db import make_engine
-from service.jobs.attempts import AttemptStore, ClaimedJob
+from service.jobs.attempts import AttemptStore, ClaimedJob, Steps
 from service.jobs.figures import FigureStore
 from service.jobs.store import JobStore
 from service.jobs.validation import check_job_spec
@@ -94,23 +94,24 @@ def run_job(ctx: WorkerContext, job_id: str, worker: str) -> Outcome:
         log.info("job %s is not queued (gone, cancelled or claimed elsewhere); skipping", job_id)
         return Outcome.skipped
     log.info("job %s attempt %d started on %s", job_id, job.attempt, worker)
-    callbacks = StepCallbacks(
-        [StoreCheckpoint(ctx.attempts, job_id, job.attempt), TimeLimit(job.max_seconds)]
-    )
+    checkpoint = StoreCheckpoint(ctx.attempts, job_id, job.attempt, ctx.settings.checkpoint_seconds)
+    callbacks = StepCallbacks([checkpoint, TimeLimit(job.max_seconds)])
     if job.sweep_id is not None:
-        return run_sweep_trial(ctx, job, callbacks)
+        return run_sweep_trial(ctx, job, callbacks, checkpoint)
     if job.scores_job_id is not None:
-        return run_scoring(ctx, job, callbacks)
+        return run_scoring(ctx, job, callbacks, checkpoint)
 
     def train_job() -> TrainingOutput:
         spec = JobCreate.model_validate(job.spec)
         return train(spec, ctx.settings.data_dir, callbacks, load_upload(ctx, spec))
 
     with Heartbeat(ctx.attempts, job_id, job.attempt, ctx.settings.heartbeat_seconds):
-        return _attempt(ctx, job, train_job, partial(_store_success, ctx, job))
+        return _attempt(ctx, job, train_job, partial(_store_success, ctx, job), checkpoint)
 
 
-def run_sweep_trial(ctx: WorkerContext, job: ClaimedJob, callbacks: StepCallbacks) -> Outcome:
+def run_sweep_trial(
+    ctx: WorkerContext, job: ClaimedJob, callbacks: StepCallbacks, checkpoint: StoreCheckpoint
+) -> Outcome:
     """One trial of a sweep or comparison. The worker that ends the last trial
     aggregates the sweep."""
     assert job.sweep_id is not None and job.trial is not None
@@ -124,12 +125,14 @@ def run_sweep_trial(ctx: WorkerContext, job: ClaimedJob, callbacks: StepCallback
         )
 
     with Heartbeat(ctx.attempts, job.id, job.attempt, ctx.settings.heartbeat_seconds):
-        outcome = _attempt(ctx, job, run, partial(_store_trial, ctx, job))
+        outcome = _attempt(ctx, job, run, partial(_store_trial, ctx, job), checkpoint)
     finish_sweep(ctx.sweeps, ctx.artifacts, job.sweep_id)
     return outcome
 
 
-def run_scoring(ctx: WorkerContext, job: ClaimedJob, callbacks: StepCallbacks) -> Outcome:
+def run_scoring(
+    ctx: WorkerContext, job: ClaimedJob, callbacks: StepCallbacks, checkpoint: StoreCheckpoint
+) -> Outcome:
     """Predict an uploaded table with another job's model (``workers.jobs.scoring``)."""
 
     def work() -> ScoringOutput:
@@ -142,7 +145,7 @@ def run_scoring(ctx: WorkerContext, job: ClaimedJob, callbacks: StepCallbacks) -
         return score(model, table, row.target, callbacks, ctx.settings.scoring_chunk_rows)
 
     with Heartbeat(ctx.attempts, job.id, job.attempt, ctx.settings.heartbeat_seconds):
-        return _attempt(ctx, job, work, partial(_store_scoring, ctx, job))
+        return _attempt(ctx, job, work, partial(_store_scoring, ctx, job), checkpoint)
 
 
 def scoring_model(ctx: WorkerContext, spec: ScoringSpec) -> ScoringModel:
@@ -160,11 +163,17 @@ def scoring_model(ctx: WorkerContext, spec: ScoringSpec) -> ScoringModel:
 
 
 def _attempt(
-    ctx: WorkerContext, job: ClaimedJob, work: Callable[[], T], store: Callable[[T], Outcome]
+    ctx: WorkerContext,
+    job: ClaimedJob,
+    work: Callable[[], T],
+    store: Callable[[T, Steps], Outcome],
+    checkpoint: StoreCheckpoint,
 ) -> Outcome:
-    """Run an attempt's ``work`` and ``store`` what it returns. What the work raises ends
-    the attempt instead: a stop request as it asks, any other exception as a failure with
-    the code ``failure_code`` gives it (and, for an internal error, a logged traceback).
+    """Run an attempt's ``work`` and ``store`` what it returns with the steps
+    ``checkpoint`` has not written yet. What the work raises ends the attempt instead
+    (after writing those steps): a stop request as it asks, any other exception as a
+    failure with the code ``failure_code`` gives it (and, for an internal error, a
+    logged traceback).
     The work runs within the job's memory ceiling and deadline (``workers.runtime.limits``).
     """
 
@@ -179,14 +188,16 @@ def _attempt(
         ):
             value = work()
     except StopTrainingError as stop:
+        checkpoint.write_rest()
         return _stopped(ctx, job, stop)
     except Exception as exc:
+        checkpoint.write_rest()
         code = failure_code(exc)
         if code == INTERNAL_ERROR:
             trial = f"trial {job.trial} of sweep {job.sweep_id}"
             log.exception("%s failed", trial if job.sweep_id else f"job {job.id}")
         return _fail(ctx, job, code, failure_message(exc))
-    return store(value)
+    return store(value, checkpoint.take())
 
 
 def data_sources(ctx: WorkerContext) -> DataSources:
@@ -212,7 +223,9 @@ def uploaded_table(ctx: WorkerContext, row: UploadedDataset) -> pa.Table:
     return pq.read_table(io.BytesIO(ctx.artifacts.read(row.key)))
 
 
-def _store_success(ctx: WorkerContext, job: ClaimedJob, output: TrainingOutput) -> Outcome:
+def _store_success(
+    ctx: WorkerContext, job: ClaimedJob, output: TrainingOutput, steps: Steps
+) -> Outcome:
     """The result and files, then (``"figures": "eager"``) the figures, drawn after the
     job is succeeded."""
     # The attempt's own folder: a late or duplicate attempt never mixes files with it.
@@ -221,7 +234,7 @@ def _store_success(ctx: WorkerContext, job: ClaimedJob, output: TrainingOutput) 
     stored = store_files(ctx.artifacts, prefix, output.files)
     figures = store_plans(ctx.artifacts, prefix, output.figures, mode)
     if not ctx.attempts.succeed(
-        job.id, job.attempt, output.summary.model_dump(mode="json"), stored + figures
+        job.id, job.attempt, output.summary.model_dump(mode="json"), stored + figures, steps
     ):
         ctx.artifacts.delete_prefix(prefix)
         log.warning("job %s attempt %d finished after losing the job", job.id, job.attempt)
@@ -233,20 +246,23 @@ def _store_success(ctx: WorkerContext, job: ClaimedJob, output: TrainingOutput) 
     return Outcome.succeeded
 
 
-def _store_scoring(ctx: WorkerContext, job: ClaimedJob, output: ScoringOutput) -> Outcome:
+def _store_scoring(
+    ctx: WorkerContext, job: ClaimedJob, output: ScoringOutput, steps: Steps
+) -> Outcome:
     # Under the scored job's folder, so deleting that job deletes its scorings' files.
     prefix = f"jobs/{job.scores_job_id}/scorings/{job.id}/attempt-{job.attempt}"
     stored = store_files(ctx.artifacts, prefix, output.files)
-    if not ctx.attempts.succeed(job.id, job.attempt, output.result.model_dump(mode="json"), stored):
+    result = output.result.model_dump(mode="json")
+    if not ctx.attempts.succeed(job.id, job.attempt, result, stored, steps):
         ctx.artifacts.delete_prefix(prefix)
         return Outcome.superseded
     log.info("scoring %s attempt %d succeeded (%d rows)", job.id, job.attempt, output.result.rows)
     return Outcome.succeeded
 
 
-def _store_trial(ctx: WorkerContext, job: ClaimedJob, result: TrialResult) -> Outcome:
+def _store_trial(ctx: WorkerContext, job: ClaimedJob, result: TrialResult, steps: Steps) -> Outcome:
     """The trial's result, as JSON, is what the sweep's aggregation reads back."""
-    won = ctx.attempts.succeed(job.id, job.attempt, result.model_dump(mode="json"), [])
+    won = ctx.attempts.succeed(job.id, job.attempt, result.model_dump(mode="json"), [], steps)
     return Outcome.succeeded if won else Outcome.superseded
 
 

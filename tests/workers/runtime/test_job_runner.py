@@ -93,7 +93,7 @@ def test_a_trial_whose_sweep_no_longer_validates_fails_the_sweep_with_its_code(
 
 
 def test_a_handback_requeues_for_the_reaper_keeping_partial_history(settings: Settings) -> None:
-    ctx, jobs = context(settings)
+    ctx, jobs = context(settings.model_copy(update={"checkpoint_seconds": 0}))
     job = create_job(jobs)
 
     # The worker's main process asks for the handback while the job runs.
