@@ -8,7 +8,8 @@ number of its own that this script creates and removes, it prints p50 and p99 of
 1. POST /v1/jobs → the worker claiming the job (the job's started_at), beside a
    bare Celery apply_async → start of a no-op task with the same configuration;
 2. POST /v1/jobs → succeeded (finished_at) for the article's L1 job, beside the
-   same fit and figures done in this process (workers.jobs.train.train);
+   same training done in this process (workers.jobs.train.train: data, fits, model files;
+   the figures are drawn when asked for, by neither);
 
 and the ratios. Requests go one at a time, each to an idle worker (the previous
 task acknowledged, IDLE_GAP later): this is latency, not throughput.
@@ -126,9 +127,7 @@ def main() -> None:
         in_process = measure_in_process(args.jobs, settings.data_dir)
     print(f"{args.jobs} samples each; Redis broker, PostgreSQL store, one prefork worker\n")
     report("POST /v1/jobs -> job started", to_start, floor, "apply_async -> no-op started")
-    report(
-        "POST /v1/jobs -> L1 job succeeded", to_done, in_process, "same fit + figures in-process"
-    )
+    report("POST /v1/jobs -> L1 job succeeded", to_done, in_process, "same training in-process")
 
 
 if __name__ == "__main__":
