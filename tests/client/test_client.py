@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -124,8 +124,8 @@ class FlakyServer(BaseHTTPRequestHandler):
     """503 for the first ``failures`` requests, then a job; it keeps each request's
     method and Idempotency-Key."""
 
-    failures = 2
-    seen: list[tuple[str, str | None]] = []
+    failures: ClassVar[int] = 2
+    seen: ClassVar[list[tuple[str, str | None]]] = []
 
     def answer(self) -> None:
         FlakyServer.seen.append((self.command, self.headers.get("Idempotency-Key")))
@@ -148,7 +148,11 @@ class FlakyServer(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST = answer
+    def do_GET(self) -> None:
+        self.answer()
+
+    def do_POST(self) -> None:
+        self.answer()
 
     def log_message(self, *_: object) -> None:
         pass
