@@ -1,7 +1,9 @@
-"""The ``regulab`` command: up (API + worker), api, worker, migrate.
+"""The ``regulab`` command: up (API + worker), api, worker, migrate; and the client's
+jobs, datasets, sweeps and comparisons (``regulab_client.cli``).
 
 Settings come from ``REGULAB_*`` variables; flags override the few that a
-deployment sets per process.
+deployment sets per process. The server's imports wait until a server command runs,
+so the client's commands work where only the bare distribution is installed.
 """
 
 from __future__ import annotations
@@ -13,14 +15,21 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from service.config import Settings
+if TYPE_CHECKING:
+    from service.config import Settings
 
 log = logging.getLogger("regulab")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="regulab", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="regulab",
+        description=__doc__,
+        epilog="Client commands: regulab [--url URL] [--api-key KEY] [--json] "
+        "jobs|datasets|sweeps|comparisons … (regulab jobs --help).",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     up = commands.add_parser("up", help="run the API and one worker together")
@@ -64,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from service.config import Settings
+
     flags = ("host", "port", "allow_open")
     overrides = {k: v for k in flags if (v := getattr(args, k, None)) is not None}
     return Settings(**overrides)
@@ -160,7 +171,25 @@ def run_worker(
     os._exit(code)
 
 
+def client_command(argv: Sequence[str]) -> bool:
+    """Whether the command line is one of the client's (``regulab [--url U] jobs …``)."""
+    from regulab_client.cli import COMMANDS, GLOBAL_OPTIONS
+
+    words = iter(argv)
+    for word in words:
+        if word in GLOBAL_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word in COMMANDS
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if client_command(argv):
+        from regulab_client.cli import main as client_main
+
+        return client_main(argv)
     args = build_parser().parse_args(argv)
     settings = _settings(args)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
