@@ -16,6 +16,7 @@ RUN useradd --create-home --uid 1000 regulab \
 WORKDIR /app
 COPY pyproject.toml README.md constraints.txt ./
 COPY api_schemas ./api_schemas
+COPY regulab_client ./regulab_client
 COPY service ./service
 COPY workers ./workers
 
@@ -32,4 +33,5 @@ RUN if [ -n "$TORCH_INDEX_URL" ]; then index="--index-url $TORCH_INDEX_URL"; els
     && pip install $index "torch==${TORCH_VERSION}" \
     && pip install ".[worker]"
 USER regulab
-CMD ["regulab", "worker", "--concurrency", "2", "--liveness-file", "/tmp/regulab-worker.alive"]
+CMD ["regulab", "worker", "--concurrency", "2", "--liveness-file", "/tmp/regulab-worker.alive", "--metrics-port", "9100"]
+EXPOSE 9100

@@ -13,9 +13,13 @@ import logging
 import os
 import socket
 import sys
+import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from service.logs import configure_logging
 
 if TYPE_CHECKING:
     from service.config import Settings
@@ -67,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="touched after every reaper round, for a container healthcheck",
     )
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve Prometheus metrics (jobs run, durations, fit seconds, heartbeat age, "
+        "reaper actions; every pool process's) on this port at /metrics",
+    )
 
     commands.add_parser("migrate", help="upgrade the store's schema to the newest revision")
     return parser
@@ -115,6 +125,7 @@ def run_api(settings: Settings, migrate: bool) -> int:
         port=settings.port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        log_config=None,  # uvicorn's lines go to the root handler, in REGULAB_LOG_FORMAT
     )
     return 0
 
@@ -127,20 +138,31 @@ def worker_pool(settings: Settings, queues: str, pool: str | None) -> str:
     return "solo" if settings.gpu_queue in queues.split(",") else "prefork"
 
 
-def run_worker(
-    settings: Settings,
-    queues: str | None,
-    concurrency: int,
-    pool: str | None,
-    liveness_file: Path | None = None,
-) -> int:
+@dataclass(frozen=True)
+class WorkerOptions:
+    """``regulab worker``'s flags."""
+
+    queues: str | None = None
+    concurrency: int = 1
+    pool: str | None = None
+    liveness_file: Path | None = None
+    metrics_port: int | None = None
+
+
+def run_worker(settings: Settings, options: WorkerOptions) -> int:
+    metrics_port, liveness_file = options.metrics_port, options.liveness_file
+    concurrency = options.concurrency
+    if metrics_port is not None:
+        # Before prometheus-client is imported: it picks multiprocess mode at import.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="regulab-metrics-")
     from workers.runtime import celery_app
     from workers.runtime.cpu_threads import threads_per_process
 
-    queues = queues or f"{settings.queue},{settings.webhook_queue},{settings.figure_queue}"
-    pool = worker_pool(settings, queues, pool)
+    queues = options.queues or f"{settings.queue},{settings.webhook_queue},{settings.figure_queue}"
+    pool = worker_pool(settings, queues, options.pool)
 
     celery_app.liveness_file = liveness_file
+    celery_app.metrics_port = metrics_port
     processes = concurrency if pool == "prefork" else 1
     celery_app.threads_per_process = threads_per_process(settings.worker_threads, processes)
     # A node name per process: a warm shutdown hands back only this worker's jobs.
@@ -148,6 +170,8 @@ def run_worker(
     try:
         celery_app.app.worker_main(
             [
+                # Celery's start-up banner is not a log line: none in JSON logs.
+                *(["--quiet"] if settings.log_format == "json" else []),
                 "worker",
                 f"--hostname={nodename}",
                 f"--queues={queues}",
@@ -192,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return client_main(argv)
     args = build_parser().parse_args(argv)
     settings = _settings(args)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     match args.command:
         case "up":
             from service.supervisor import run_up
@@ -201,9 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         case "api":
             return run_api(settings, migrate=not args.no_migrate)
         case "worker":
-            return run_worker(
-                settings, args.queues, args.concurrency, args.pool, args.liveness_file
+            options = WorkerOptions(
+                args.queues, args.concurrency, args.pool, args.liveness_file, args.metrics_port
             )
+            return run_worker(settings, options)
         case "migrate":
             from service.migrate import upgrade_database
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the API binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
     log_level: str = Field("INFO", description="Log level of every process.")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="text, or json: one object a line (time, level, logger, message, "
+        "request_id, job_id, attempt).",
+    )
 
     api_keys: SecretStr | None = Field(
         None,

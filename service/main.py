@@ -12,8 +12,11 @@ from service.api.auth import ApiKeys
 from service.api.body_limit import BodySizeLimit
 from service.api.deps import AppContext
 from service.api.errors import install_error_handlers
+from service.api.metrics import ApiMetrics, RequestMetrics, StoreCollector
 from service.api.openapi import install_openapi
+from service.api.request_ids import RequestIds
 from service.api.routes import (
+    dashboard,
     datasets,
     events,
     health,
@@ -75,8 +78,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads={"/v1/datasets": settings.max_upload_bytes},
         endings={"predictions": settings.max_prediction_body_bytes},
     )
+    app.add_middleware(RequestMetrics, metrics=context.metrics)
+    app.add_middleware(RequestIds)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(dashboard.router)
+    app.mount("/ui", dashboard.assets(), name="ui")
     app.include_router(datasets.router)
     app.include_router(jobs.router)
     app.include_router(predictions.router)
@@ -99,6 +106,9 @@ def build_context(settings: Settings) -> AppContext:
     event_store = EventStore(engine)
     cards = ModelCards(capacity=4096, trust_seconds=settings.prediction_trust_seconds)
     publisher = JobPublisher(celery)
+    metrics = ApiMetrics()
+    queues = [settings.queue, settings.gpu_queue, settings.webhook_queue, settings.figure_queue]
+    metrics.registry.register(StoreCollector(engine, celery, queues))
     jobs = JobService(
         store=JobStore(engine),
         datasets=datasets,
@@ -121,6 +131,7 @@ def build_context(settings: Settings) -> AppContext:
         engine=engine,
         celery=celery,
         keys=ApiKeys(settings.api_key_list),
+        metrics=metrics,
         jobs=jobs,
         job_artifacts=JobArtifacts(
             store=jobs.store,

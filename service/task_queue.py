@@ -15,10 +15,13 @@ from celery import Celery
 
 from service.config import Settings
 from service.filesystem_broker import TRANSPORT as FILESYSTEM_TRANSPORT
+from service.logs import request_id
 
 RUN_JOB_TASK = "regulab.run_job"
 #: A webhook delivery, by id (``workers.runtime.webhooks``).
 DELIVER_WEBHOOK_TASK = "regulab.deliver_webhook"
+#: The message header that carries the id of the request that published it.
+REQUEST_ID_HEADER = "regulab_request_id"
 #: One figure of a succeeded job, by job id and name (``workers.runtime.figures``).
 DRAW_FIGURE_TASK = "regulab.draw_figure"
 #: Seconds a connection to a Redis broker may take to open: a publish to a broker whose
@@ -118,7 +121,7 @@ def publish_job(app: Celery, job_id: str, queue: str) -> None:
     """
     # retry=False: with the broker down, fail at once and leave the job to the
     # reaper instead of holding the HTTP request in kombu's reconnect loop.
-    app.send_task(RUN_JOB_TASK, args=[job_id], queue=queue, retry=False)
+    app.send_task(RUN_JOB_TASK, args=[job_id], queue=queue, retry=False, headers=_ids())
 
 
 def publish_delivery(app: Celery, delivery_id: str, queue: str) -> None:
@@ -128,7 +131,13 @@ def publish_delivery(app: Celery, delivery_id: str, queue: str) -> None:
 
 def publish_figure(app: Celery, job_id: str, name: str, queue: str) -> None:
     """Send the message that draws one figure of a succeeded job."""
-    app.send_task(DRAW_FIGURE_TASK, args=[job_id, name], queue=queue, retry=False)
+    app.send_task(DRAW_FIGURE_TASK, args=[job_id, name], queue=queue, retry=False, headers=_ids())
+
+
+def _ids() -> dict[str, str]:
+    """The request's id, for the worker's log lines of what it asked for."""
+    rid = request_id.get()
+    return {REQUEST_ID_HEADER: rid} if rid is not None else {}
 
 
 class BrokerPausedError(ConnectionError):

@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from service.api.auth import ApiKeys
+from service.api.metrics import ApiMetrics
 from service.config import Settings
 from service.datasets.service import DatasetService
 from service.events.service import EventService
@@ -32,6 +33,7 @@ class AppContext:
     engine: Engine
     celery: Celery
     keys: ApiKeys
+    metrics: ApiMetrics
     jobs: JobService
     job_artifacts: JobArtifacts
     sweeps: SweepService

@@ -17,15 +17,18 @@ from typing import Any
 
 from celery.signals import worker_process_init, worker_ready, worker_shutting_down
 
+from service import logs
 from service.artifacts import artifact_store_from_settings
 from service.config import Settings
 from service.db import make_engine
 from service.events.store import EventStore
 from service.jobs.attempts import AttemptStore
+from service.logs import configure_logging
 from service.sweeps.store import SweepStore
 from service.task_queue import (
     DELIVER_WEBHOOK_TASK,
     DRAW_FIGURE_TASK,
+    REQUEST_ID_HEADER,
     RUN_JOB_TASK,
     make_celery,
     publish_delivery,
@@ -37,6 +40,8 @@ from workers.figures.style import warm_up
 from workers.runtime.cpu_threads import limit_threads
 from workers.runtime.figures import draw_figure
 from workers.runtime.job_runner import WorkerContext, run_job
+from workers.runtime.metrics import FIGURES
+from workers.runtime.metrics import serve as serve_metrics
 from workers.runtime.reaper import Chores, Reaper
 from workers.runtime.webhooks import WebhookDispatcher, deliverer_from_settings
 from workers.sweeps.aggregation import finish_sweep
@@ -47,6 +52,8 @@ settings = Settings()
 app = make_celery(settings)
 #: Set by ``regulab worker --liveness-file``: touched by the reaper every round.
 liveness_file: Path | None = None
+#: Set by ``regulab worker --metrics-port``: where the main process serves its metrics.
+metrics_port: int | None = None
 #: Set by ``regulab worker``: the CPU threads each pool process may use (None: as many as
 #: the libraries start by default).
 threads_per_process: int | None = None
@@ -119,7 +126,7 @@ def _in_pool_process(**_: object) -> None:
     worker_context.cache_clear()
     deliverer.cache_clear()
     main_process.forget()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if threads_per_process is not None:
         limit_threads(threads_per_process)
     warm_up()
@@ -141,6 +148,9 @@ def _start_reaper(sender: Any = None, **_: object) -> None:
     reaper = Reaper(attempts, publish, settings, liveness_file, chores)
     dispatcher = WebhookDispatcher(WebhookStore(engine), publish_webhook, settings)
     main_process.start(reaper, sender.hostname, dispatcher)
+    if metrics_port is not None:
+        serve_metrics(metrics_port)
+        log.info("worker metrics on http://0.0.0.0:%d/metrics", metrics_port)
 
 
 @worker_shutting_down.connect
@@ -152,7 +162,8 @@ def _hand_back_running_jobs(**_: object) -> None:
 def run_job_task(self: Any, job_id: str) -> str:
     """Carries only the job id; the store holds the spec and receives the result."""
     worker = f"{self.request.hostname}/{os.getpid()}"
-    return run_job(worker_context(), job_id, worker).value
+    with logs.about(getattr(self.request, REQUEST_ID_HEADER, None)):
+        return run_job(worker_context(), job_id, worker).value
 
 
 @app.task(name=DELIVER_WEBHOOK_TASK, ignore_result=True)
@@ -161,8 +172,11 @@ def deliver_webhook_task(delivery_id: str) -> str | None:
     return deliverer().deliver(delivery_id)
 
 
-@app.task(name=DRAW_FIGURE_TASK, ignore_result=True)
-def draw_figure_task(job_id: str, name: str) -> str:
+@app.task(name=DRAW_FIGURE_TASK, ignore_result=True, bind=True)
+def draw_figure_task(self: Any, job_id: str, name: str) -> str:
     """Carries the job id and the figure's name; the store holds what it plots."""
     ctx = worker_context()
-    return draw_figure(ctx.figures, ctx.artifacts, job_id, name)
+    with logs.about(getattr(self.request, REQUEST_ID_HEADER, None), job_id):
+        outcome = draw_figure(ctx.figures, ctx.artifacts, job_id, name)
+    FIGURES.labels(outcome).inc()
+    return outcome

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 from api_schemas import JobCreate, TaskType, TrainingSummary
 from api_schemas.scorings import ScoringSpec
 from api_schemas.sweeps import SWEEP_SPEC
+from service import logs
 from service.artifacts import ArtifactStore, artifact_store_from_settings
 from service.config import Settings
 from service.datasets.store import DatasetStore
@@ -42,6 +44,7 @@ from workers.runtime.failures import INTERNAL_ERROR, failure_code, failure_messa
 from workers.runtime.figures import draw_figure, store_plans
 from workers.runtime.heartbeat import Heartbeat
 from workers.runtime.limits import Deadline, MemoryCeiling
+from workers.runtime.metrics import FIT_SECONDS, JOB_SECONDS, JOBS
 from workers.sweeps.aggregation import finish_sweep
 from workers.sweeps.folds import DataSources
 from workers.sweeps.results import TrialResult
@@ -93,7 +96,24 @@ def run_job(ctx: WorkerContext, job_id: str, worker: str) -> Outcome:
     if job is None:
         log.info("job %s is not queued (gone, cancelled or claimed elsewhere); skipping", job_id)
         return Outcome.skipped
-    log.info("job %s attempt %d started on %s", job_id, job.attempt, worker)
+    started = time.monotonic()
+    with logs.about(job=job_id, try_=job.attempt):
+        log.info("job %s attempt %d started on %s", job_id, job.attempt, worker)
+        outcome = _run_claimed(ctx, job)
+    kind = "trial" if job.sweep_id else "scoring" if job.scores_job_id else "job"
+    JOBS.labels(kind, outcome.value).inc()
+    JOB_SECONDS.labels(model_kind(job), outcome.value).observe(time.monotonic() - started)
+    return outcome
+
+
+def model_kind(job: ClaimedJob) -> str:
+    """The model a job's spec names (a scoring's or trial's spec may name none)."""
+    model = job.spec.get("model")
+    return str(model.get("kind")) if isinstance(model, dict) else "none"
+
+
+def _run_claimed(ctx: WorkerContext, job: ClaimedJob) -> Outcome:
+    job_id = job.id
     checkpoint = StoreCheckpoint(ctx.attempts, job_id, job.attempt, ctx.settings.checkpoint_seconds)
     callbacks = StepCallbacks([checkpoint, TimeLimit(job.max_seconds)])
     if job.sweep_id is not None:
@@ -240,6 +260,7 @@ def _store_success(
         log.warning("job %s attempt %d finished after losing the job", job.id, job.attempt)
         return Outcome.superseded
     log.info("job %s attempt %d succeeded", job.id, job.attempt)
+    FIT_SECONDS.labels(model_kind(job)).observe(output.summary.fit_seconds)
     if mode == "eager":
         for figure in figures:
             draw_figure(ctx.figures, ctx.artifacts, job.id, figure.name)

@@ -33,6 +33,7 @@ from api_schemas import JobStatus
 from service.config import Settings
 from service.db import utcnow
 from service.jobs.attempts import AttemptStore, RunningJob
+from workers.runtime.metrics import HEARTBEAT_AGE, REAPER_ACTIONS
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,10 @@ def reap_once(
     now = now or utcnow()
     stale_before = now - timedelta(seconds=settings.stale_after_seconds)
     done: Counter[str] = Counter()
-    for job in attempts.running_jobs():
+    running = attempts.running_jobs()
+    beats = [job.heartbeat_at or job.started_at for job in running]
+    HEARTBEAT_AGE.set(max(((now - beat).total_seconds() for beat in beats), default=0.0))
+    for job in running:
         outcome = _reap_running(attempts, job, settings, now, stale_before)
         if outcome:
             done[outcome] += 1
@@ -69,6 +73,8 @@ def reap_once(
         retained = now - timedelta(days=settings.event_retention_days)
         done["events_pruned"] += chores.prune_events(retained)
     done = +done  # drop the zeros
+    for action, count in done.items():
+        REAPER_ACTIONS.labels(action).inc(count)
     if done:
         log.info("reaper: %s", dict(done))
     return done

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from service.api.deps import ContextDep
@@ -32,3 +33,14 @@ def readyz(ctx: ContextDep) -> JSONResponse:
         status_code=200 if ready else 503,
         content={"status": "ready" if ready else "not ready", "checks": checks},
     )
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}},
+)
+def metrics(ctx: ContextDep) -> Response:
+    """Prometheus metrics: requests by route, method and status with latencies; jobs by
+    status and kind, queue depths and webhook deliveries by outcome, read at scrape time."""
+    return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
