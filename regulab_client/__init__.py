@@ -2,7 +2,7 @@
 ``api_schemas``. Installs with the bare distribution (pydantic and httpx; nothing of the
 server)."""
 
-from regulab_client.aio import AsyncClient, AsyncJob
+from regulab_client.aio import AsyncClient, AsyncJob, AsyncSweep
 from regulab_client.client import Client, Job, Sweep
 from regulab_client.errors import (
     AuthenticationError,
@@ -20,6 +20,7 @@ from regulab_client.transport import Retry
 __all__ = [
     "AsyncClient",
     "AsyncJob",
+    "AsyncSweep",
     "AuthenticationError",
     "Client",
     "ConflictError",

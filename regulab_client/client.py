@@ -125,6 +125,39 @@ class Client:
                     yield json.loads(event[1])
 
 
+def failure(read: JobRead) -> None:
+    """Raise JobFailedError for a job that failed or was cancelled."""
+    if read.status.value in ("failed", "cancelled"):
+        reason = f": {read.error.code}: {read.error.message}" if read.error else ""
+        raise JobFailedError(f"job {read.id} {read.status.value}{reason}", read)
+
+
+def prediction_body(rows: list[dict[str, Any]] | None, instances: list[Any] | None) -> Any:
+    return {"rows": rows} if rows is not None else {"instances": instances}
+
+
+def upload_form(
+    path: Path, target: str | None, name: str | None, task: str | None
+) -> dict[str, str]:
+    """An upload's form fields beside its file."""
+    form = {"name": name or path.stem}
+    if target is not None:
+        form["target"] = target
+    if task is not None:
+        form["task"] = task
+    return form
+
+
+def version_params(version: int | None, alias: str | None) -> dict[str, Any] | None:
+    """Which version of a named model: ?version=, ?alias=, or neither (the default)."""
+    params: dict[str, Any] = {}
+    if version is not None:
+        params["version"] = version
+    if alias is not None:
+        params["alias"] = alias
+    return params or None
+
+
 class Job:
     """A job on the server, by id; ``read`` is its state when last asked."""
 
@@ -152,9 +185,8 @@ class Job:
         cancelled job raises JobFailedError."""
         follow(self.client, self.url, timeout, progress, self.refresh_status)
         read = self.refresh()
-        if check and read.status.value in ("failed", "cancelled"):
-            reason = f": {read.error.code}: {read.error.message}" if read.error else ""
-            raise JobFailedError(f"job {self.id} {read.status.value}{reason}", read)
+        if check:
+            failure(read)
         return read
 
     def refresh_status(self) -> str:
@@ -180,7 +212,7 @@ class Job:
     def predict(
         self, rows: list[dict[str, Any]] | None = None, instances: list[Any] | None = None
     ) -> PredictionResponse:
-        body = {"rows": rows} if rows is not None else {"instances": instances}
+        body = prediction_body(rows, instances)
         answer = self.client.request("POST", f"{self.url}/predictions", json=body)
         return PredictionResponse.model_validate(answer.json())
 
@@ -318,11 +350,7 @@ class Datasets:
         """A CSV or Parquet file (told by its extension); ``target`` the column to
         predict (none: a table to score)."""
         path = Path(path)
-        form = {"name": name or path.stem}
-        if target is not None:
-            form["target"] = target
-        if task is not None:
-            form["task"] = task
+        form = upload_form(path, target, name, task)
         with path.open("rb") as handle:
             answer = self.client.request(
                 "POST", "/v1/datasets", data=form, files={"file": (path.name, handle)}
@@ -402,13 +430,10 @@ class Models:
     ) -> ModelPredictionResponse:
         """Predict with a version (``version``, ``alias``, or the production alias, else
         the latest)."""
-        params: dict[str, Any] = {}
-        if version is not None:
-            params["version"] = version
-        if alias is not None:
-            params["alias"] = alias
-        body = {"rows": rows} if rows is not None else {"instances": instances}
         answer = self.client.request(
-            "POST", f"/v1/models/{name}/predictions", json=body, params=params or None
+            "POST",
+            f"/v1/models/{name}/predictions",
+            json=prediction_body(rows, instances),
+            params=version_params(version, alias),
         )
         return ModelPredictionResponse.model_validate(answer.json())

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from service.config import Settings
 from service.migrate import upgrade_database
@@ -56,3 +57,12 @@ def embedded_settings(tmp_path: Path, request: pytest.FixtureRequest) -> Setting
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Each test that takes this runs on both deployments."""
     return make_settings(request.param, tmp_path, request)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The app on a real store and a real broker (both backends)."""
+    from service.main import create_app
+
+    with TestClient(create_app(settings)) as client:
+        yield client

@@ -28,7 +28,7 @@ from regulab_client import (
     ValidationError,
 )
 from service.config import Settings
-from tests.factories import job_body
+from tests.factories import job_body, run_trials
 from workers.runtime.job_runner import Outcome, WorkerContext, run_job
 
 
@@ -105,17 +105,40 @@ def test_waiting_on_a_cancelled_job_raises(regulab: Client) -> None:
     assert job.wait(timeout=30, check=False).status is JobStatus.cancelled
 
 
-def test_the_async_client_submits_waits_and_reads(client: TestClient, settings: Settings) -> None:
+def test_the_async_client_mirrors_the_sync_one(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    table = tmp_path / "houses.csv"
+    table.write_text("size,price\n" + "".join(f"{i},{2 * i + 1}\n" for i in range(40)))
+    sweep = {
+        "base": job_body(dataset={"name": "diabetes"}, split={"test_fraction": 0.2}),
+        "grid": {"alpha": {"logspace": [-2, 1, 4]}},
+        "cv": {"folds": 3},
+    }
+
     async def scenario() -> None:
         transport = httpx.ASGITransport(app=client.app)
         http = httpx.AsyncClient(transport=transport, base_url="http://regulab")
         async with AsyncClient(http=http) as regulab:
-            job = await regulab.jobs.submit(job_body())
+            job = await regulab.jobs.submit(job_body(figures="eager"))
             await asyncio.to_thread(run, settings, job.id)
             assert (await job.wait(timeout=30)).status is JobStatus.succeeded
             result = await job.result()
             assert result.estimator == "Lasso(alpha=0.2)"
             assert [j.id async for j in regulab.jobs.list()] == [job.id]
+            files = await job.artifacts.download(tmp_path / "files", names=["coefficients.png"])
+            assert files[0].read_bytes().startswith(b"\x89PNG")
+
+            upload = await regulab.datasets.upload(table, target="price")
+            assert (upload.rows, upload.target) == (40, "price")
+            preview = await regulab.datasets.preview(upload.id, rows=2)
+            assert preview.rows == [[0, 1], [1, 3]]
+            assert upload.id in {d.id for d in await regulab.datasets.list()}
+
+            submitted = await regulab.sweeps.submit(sweep)
+            await asyncio.to_thread(run_trials, settings, submitted.id)
+            assert (await submitted.wait(timeout=30)).status == "succeeded"
+            assert (await submitted.result()).best["alpha"] > 0
 
     asyncio.run(scenario())
 
