@@ -1,5 +1,6 @@
 // regulab's dashboard: a small single-page app over the /v1 API, served by the API itself
-// (no build step, no CDN). Views by URL hash: #/jobs, #/jobs/<id>, #/new, #/datasets.
+// (no build step, no CDN). Views by URL hash: #/jobs, #/jobs/<id>, #/new, #/datasets,
+// #/sweeps/<id>, #/comparisons/<id>, #/models, #/models/<name>.
 // Live updates poll the API while a view is open; the new-job form is built from the
 // server's OpenAPI document, so it offers every model and regularizer kind it accepts.
 
@@ -153,11 +154,43 @@ function jobView(id) {
   });
 }
 
+const LINEAR = ["linear_regression", "logistic_regression", "poisson_regression"];
+const PENALTIES = ["l1", "l2", "elastic_net"];
+
+function sweepOf(spec) {
+  // The job's own penalty over a grid of strengths, 5-fold: the validation curve.
+  const { figures, ...base } = spec;
+  return { base, grid: { alpha: { logspace: [-3, 1, 20] } }, cv: { folds: 5 } };
+}
+
+function comparisonOf(spec) {
+  // No penalty, L1 and L2 at the job's strength, on the same folds.
+  const { figures, ...base } = spec;
+  const alpha = (spec.regularizers.find((r) => PENALTIES.includes(r.kind)) || { alpha: 1 }).alpha || 1;
+  return {
+    base: { ...base, regularizers: [] },
+    configurations: [
+      { name: "none", regularizers: [] },
+      { name: "lasso", regularizers: [{ kind: "l1", alpha }] },
+      { name: "ridge", regularizers: [{ kind: "l2", alpha }] },
+    ],
+    cv: { folds: 5 },
+  };
+}
+
 function actions(job) {
   const act = (label, run) => h("button", { type: "button", onclick: async () => {
     try { await run(); } catch (error) { alert(error.message); }
   } }, label);
+  const linear = LINEAR.includes(job.spec.model.kind);
+  const penalized = job.spec.regularizers.some((r) => PENALTIES.includes(r.kind));
+  const start = (collection, body) => async () => {
+    const made = await json(`/v1/${collection}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    location.hash = `#/${collection}/${made.id}`;
+  };
   return h("p", {},
+    job.status === "succeeded" && linear && penalized ? act("Sweep alpha", start("sweeps", sweepOf(job.spec))) : null,
+    job.status === "succeeded" && linear ? act("Compare no penalty, L1, L2", start("comparisons", comparisonOf(job.spec))) : null,
     FINISHED.includes(job.status) ? null : act("Cancel", () => json(`/v1/jobs/${job.id}/cancel`, { method: "POST" })),
     ["failed", "cancelled"].includes(job.status) ? act("Retry", async () => {
       const again = await json(`/v1/jobs/${job.id}/retry`, { method: "POST" });
@@ -198,14 +231,9 @@ function renderResult(node, job, result) {
       fits.flatMap(([, m]) => ["train", "test"].map((s) => h("td", { class: "num" }, num(m[s] && m[s][k]))))))));
   const parts = [h("h2", {}, result.estimator), h("div", { class: "scroll" }, metrics)];
   if (result.coefficients) parts.push(coefficientTable(result));
-  const figures = h("div", { class: "figures" });
   const files = h("ul");
   for (const artifact of result.artifacts) {
-    if (artifact.media_type === "image/png") {
-      const img = h("img", { alt: artifact.name, "data-name": artifact.name });
-      figures.append(h("figure", {}, img, h("figcaption", {}, artifact.name)));
-      blobUrl(artifact.url).then((url) => { img.src = url; }, (error) => { img.replaceWith(h("p", { class: "error" }, error.message)); });
-    } else {
+    if (artifact.media_type !== "image/png") {
       files.append(h("li", {}, h("a", { href: "#", onclick: async (event) => {
         event.preventDefault();
         const link = h("a", { href: await blobUrl(artifact.url), download: artifact.name });
@@ -213,7 +241,7 @@ function renderResult(node, job, result) {
       } }, `Download ${artifact.name}`)));
     }
   }
-  parts.push(h("h2", {}, "Figures"), figures, h("h2", {}, "Files"), files,
+  parts.push(...figuresOf(result.artifacts), h("h2", {}, "Files"), files,
     h("h2", {}, "Spec"), h("pre", {}, JSON.stringify(job.spec, null, 2)));
   node.replaceChildren(...parts);
 }
@@ -444,6 +472,118 @@ async function datasetsView() {
   return () => {};
 }
 
+// -- sweeps and comparisons ------------------------------------------------------------
+
+function sweepView(collection, id) {
+  const noun = collection === "sweeps" ? "Sweep" : "Comparison";
+  const head = h("div");
+  const detail = h("div");
+  view.replaceChildren(h("h1", {}, `${noun} ${id.slice(0, 8)}`), head, detail);
+  return every(1000, async () => {
+    const sweep = await json(`/v1/${collection}/${id}`);
+    head.replaceChildren(...[
+      h("p", {}, "Status: ", h("span", { id: "sweep-status", class: `status ${sweep.status}` }, sweep.status),
+        ` — ${sweep.trials_done}/${sweep.trials_total} tasks`),
+      h("progress", { max: sweep.trials_total, value: sweep.trials_done, "aria-label": "tasks done" }),
+      sweep.error ? h("p", { class: "error", role: "alert" }, `${sweep.error.code}: ${sweep.error.message}`) : null,
+    ].filter(Boolean));
+    if (sweep.status === "running") return true;
+    if (sweep.status === "succeeded") {
+      const result = await json(`/v1/${collection}/${id}/result`);
+      detail.replaceChildren(...(collection === "sweeps" ? sweepResult(result) : comparisonResult(result)),
+        ...figuresOf(result.artifacts), h("h2", {}, "Spec"), h("pre", {}, JSON.stringify(sweep.spec, null, 2)));
+    }
+    return false;
+  });
+}
+
+function sweepResult(result) {
+  const p = result.parameter;
+  const best = result.best[p];
+  const oneSe = result.best_1se[p];
+  return [
+    h("p", { id: "sweep-best" }, `Best ${p}: `, h("strong", {}, best.toPrecision(4)),
+      ` (mean CV ${result.metric} ${num(result.cv.mean[result.values.indexOf(best)])}); the strongest within one standard error: `,
+      h("strong", {}, oneSe.toPrecision(4))),
+    h("div", { class: "scroll" }, h("table", { id: "sweep-curve" },
+      h("thead", {}, h("tr", {}, [p, `CV ${result.metric} mean`, "std", `train ${result.metric}`].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, result.values.map((v, i) => h("tr", { class: v === best ? "best" : undefined },
+        h("th", { scope: "row" }, v.toPrecision(4) + (v === best ? " (best)" : v === oneSe ? " (1-SE)" : "")),
+        h("td", { class: "num" }, num(result.cv.mean[i])), h("td", { class: "num" }, num(result.cv.std[i])),
+        h("td", { class: "num" }, num(result.train_mean[i]))))))),
+  ];
+}
+
+function comparisonResult(result) {
+  return [
+    h("p", { id: "recommendation" }, result.recommendation),
+    h("div", { class: "scroll" }, h("table", { id: "leaderboard" },
+      h("thead", {}, h("tr", {}, ["configuration", `${result.metric} mean`, "std", `vs ${result.baseline}`, "p-value"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, result.leaderboard.map((row) => h("tr", {}, h("th", { scope: "row" }, row.name),
+        h("td", { class: "num" }, num(row.mean)), h("td", { class: "num" }, num(row.std)),
+        h("td", { class: "num" }, num(row.difference)), h("td", { class: "num" }, num(row.p_value))))))),
+  ];
+}
+
+function figuresOf(artifacts) {
+  const figures = h("div", { class: "figures" });
+  for (const artifact of artifacts.filter((a) => a.media_type === "image/png")) {
+    const img = h("img", { alt: artifact.name, "data-name": artifact.name });
+    figures.append(h("figure", {}, img, h("figcaption", {}, artifact.name)));
+    blobUrl(artifact.url).then((url) => { img.src = url; }, (error) => { img.replaceWith(h("p", { class: "error" }, error.message)); });
+  }
+  return [h("h2", {}, "Figures"), figures];
+}
+
+// -- named models ----------------------------------------------------------------------
+
+async function modelsView(name) {
+  if (!name) {
+    const models = await json("/v1/models");
+    view.replaceChildren(h("h1", {}, "Models"), models.items.length
+      ? h("div", { class: "scroll" }, h("table", { id: "models" },
+        h("thead", {}, h("tr", {}, ["name", "latest version", "aliases"].map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, models.items.map((m) => h("tr", {},
+          h("td", {}, h("a", { href: `#/models/${encodeURIComponent(m.name)}` }, m.name)),
+          h("td", { class: "num" }, m.latest_version ?? "—"),
+          h("td", {}, Object.entries(m.aliases).map(([a, v]) => `${a} → ${v}`).join(", ")))))))
+      : h("p", {}, "No named models yet: POST /v1/models, then add a succeeded job as a version."));
+    return () => {};
+  }
+  const model = await json(`/v1/models/${encodeURIComponent(name)}`);
+  const latest = model.versions[model.versions.length - 1];
+  const example = latest ? exampleInput(latest.input) : {};
+  const input = h("textarea", { id: "predict-input", rows: 6, cols: 60 }, JSON.stringify(example, null, 2));
+  const answer = h("pre", { id: "predict-output" });
+  const problem = h("p", { class: "error", role: "alert", id: "predict-error" });
+  const form = h("form", { id: "predict-form", onsubmit: async (event) => {
+    event.preventDefault();
+    problem.textContent = "";
+    try {
+      const body = JSON.parse(input.value);
+      const made = await json(`/v1/models/${encodeURIComponent(name)}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      answer.textContent = JSON.stringify(made, null, 2);
+    } catch (error) { problem.textContent = error.message; }
+  } }, h("label", { for: "predict-input" }, "The body to POST (one row or instance)"), h("br"), input, problem,
+    h("br"), h("button", { type: "submit", id: "predict-submit" }, "Predict"));
+  view.replaceChildren(h("h1", {}, `Model ${model.name}`),
+    h("div", { class: "scroll" }, h("table", { id: "versions" },
+      h("thead", {}, h("tr", {}, ["version", "job", "aliases", "created"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, model.versions.map((v) => h("tr", {}, h("td", { class: "num" }, v.version),
+        h("td", {}, h("a", { href: `#/jobs/${v.job_id}` }, v.job_id.slice(0, 8))),
+        h("td", {}, v.aliases.join(", ")), h("td", {}, new Date(v.created_at).toLocaleString())))))),
+    h("h2", {}, "Predict"), form, answer);
+  return () => {};
+}
+
+function exampleInput(input) {
+  if (input.kind === "columns") {
+    return { rows: [Object.fromEntries(input.columns.map((c) => [c.name, c.type === "number" ? 0 : (c.categories || [""])[0]]))] };
+  }
+  if (input.kind === "array") return { instances: [Array(input.features).fill(0)] };
+  return { instances: [] };
+}
+
 // -- routing ---------------------------------------------------------------------------
 
 async function route() {
@@ -453,6 +593,8 @@ async function route() {
     if (page === "jobs" && id) stopView = jobView(id);
     else if (page === "new") stopView = await newJobView();
     else if (page === "datasets") stopView = await datasetsView();
+    else if ((page === "sweeps" || page === "comparisons") && id) stopView = sweepView(page, id);
+    else if (page === "models") stopView = await modelsView(id && decodeURIComponent(id));
     else stopView = jobsView();
   } catch (error) {
     view.replaceChildren(h("p", { class: "error", role: "alert" }, error.message));

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
@@ -163,3 +165,100 @@ def test_keys_are_asked_once_and_scope_the_jobs(tmp_path: Path) -> None:
             assert browser.find_element(By.ID, "key-dialog").get_attribute("open") is None
         finally:
             browser.quit()
+
+
+def button(browser: webdriver.Chrome, text: str) -> WebElement:
+    found: list[WebElement] = wait(browser).until(
+        lambda b: [x for x in b.find_elements(By.TAG_NAME, "button") if x.text == text]
+    )
+    return found[0]
+
+
+def succeeded_article_job(running: Deployment) -> str:
+    job_id: str = running.client.post("/v1/jobs", json=ARTICLE).json()["id"]
+    assert running.wait_for_job(job_id)["status"] == "succeeded", running.logs()
+    return job_id
+
+
+def test_sweep_alpha_from_a_job_shows_its_validation_curve(
+    running: Deployment, browser: webdriver.Chrome
+) -> None:
+    job_id = succeeded_article_job(running)
+    browser.get(f"{running.base_url}/#/jobs/{job_id}")
+    button(browser, "Sweep alpha").click()
+    wait(browser, 120).until(lambda b: b.find_element(By.ID, "sweep-status").text == "succeeded")
+    assert "#/sweeps/" in browser.current_url
+    best = wait(browser).until(lambda b: b.find_element(By.ID, "sweep-best").text)
+    assert "Best alpha" in best and "one standard error" in best
+    curve = wait(browser, 60).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, 'img[data-name="validation_curve.png"]')
+    )
+    loaded = "return arguments[0].complete && arguments[0].naturalWidth"
+    assert wait(browser, 60).until(lambda b: b.execute_script(loaded, curve)) > 0
+    rows = browser.find_elements(By.CSS_SELECTOR, "#sweep-curve tbody tr")
+    assert len(rows) == 20
+
+
+def test_compare_penalties_from_a_job_shows_the_leaderboard(
+    running: Deployment, browser: webdriver.Chrome
+) -> None:
+    job_id = succeeded_article_job(running)
+    browser.get(f"{running.base_url}/#/jobs/{job_id}")
+    wait(browser).until(
+        lambda b: [
+            x for x in b.find_elements(By.TAG_NAME, "button") if x.text.startswith("Compare")
+        ]
+    )[0].click()
+    wait(browser, 120).until(lambda b: b.find_element(By.ID, "sweep-status").text == "succeeded")
+    names = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#leaderboard tbody th")]
+    assert sorted(names) == ["lasso", "none", "ridge"]
+    assert browser.find_element(By.ID, "recommendation").text
+
+
+def test_a_named_model_predicts_one_row_from_its_page(
+    running: Deployment, browser: webdriver.Chrome
+) -> None:
+    job_id = succeeded_article_job(running)
+    assert running.client.post("/v1/models", json={"name": "article-lasso"}).status_code == 201
+    version = {"job_id": job_id}
+    assert running.client.post("/v1/models/article-lasso/versions", json=version).is_success
+    browser.get(f"{running.base_url}/#/models")
+    wait(browser).until(lambda b: b.find_element(By.LINK_TEXT, "article-lasso")).click()
+    body = wait(browser).until(lambda b: b.find_element(By.ID, "predict-input"))
+    body.clear()
+    body.send_keys('{"instances": [[0.5]]}')
+    browser.find_element(By.ID, "predict-submit").click()
+    answer = wait(browser).until(lambda b: b.find_element(By.ID, "predict-output").text or None)
+    assert '"predictions"' in answer and '"job_id"' in answer
+
+
+def test_readable_at_390_px(running: Deployment) -> None:
+    job_id = succeeded_article_job(running)
+    browser = new_browser(width=390, height=844)
+    try:
+        for page in ("#/jobs", f"#/jobs/{job_id}", "#/new", "#/datasets"):
+            browser.get(f"{running.base_url}/{page}")
+            wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "main h1"))
+            assert browser.execute_script("return window.innerWidth") == 390
+            width = browser.execute_script("return document.documentElement.scrollWidth")
+            assert width <= 390, (page, width)  # tables scroll inside their own box
+    finally:
+        browser.quit()
+
+
+def test_every_form_field_has_a_label(running: Deployment, browser: webdriver.Chrome) -> None:
+    browser.get(f"{running.base_url}/#/new")
+    wait(browser).until(ec.presence_of_element_located((By.ID, "job-form")))
+    browser.find_element(By.ID, "add-regularizer").click()
+    unlabelled = browser.execute_script(
+        "return [...document.querySelectorAll('#job-form input, #job-form select')]"
+        ".filter((e) => !e.labels.length && !e.getAttribute('aria-label')).map((e) => e.id)"
+    )
+    assert unlabelled == []
+    # The keyboard reaches the submit button.
+    browser.find_element(By.ID, "dataset").send_keys(Keys.TAB)
+    for _ in range(200):
+        if browser.switch_to.active_element.get_attribute("id") == "submit-job":
+            break
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("id") == "submit-job"
