@@ -33,7 +33,15 @@ ARTICLE_CNN: dict[str, Any] = {
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Any:
     folder = tmp_path_factory.mktemp("networks")
-    settings = Settings(data_dir=folder / "data", heartbeat_seconds=0.5, stale_after_seconds=5)
+    # Every epoch written at once: the cancel test counts epochs, and a digits epoch is
+    # shorter than REGULAB_CHECKPOINT_SECONDS (tests/workers/runtime/test_checkpoints.py
+    # covers steps written together).
+    settings = Settings(
+        data_dir=folder / "data",
+        heartbeat_seconds=0.5,
+        stale_after_seconds=5,
+        checkpoint_seconds=0,
+    )
     upgrade_database(settings)
     write_fashion_mnist(settings.data_dir, n_train=400, n_test=100)
     with deployment(settings, folder) as d:
