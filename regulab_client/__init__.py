@@ -2,8 +2,9 @@
 ``api_schemas``. Installs with the bare distribution (pydantic and httpx; nothing of the
 server)."""
 
-from regulab_client.aio import AsyncClient, AsyncJob, AsyncSweep
-from regulab_client.client import Client, Job, Sweep
+from regulab_client.aio import AsyncClient
+from regulab_client.aio_resources import AsyncJob, AsyncSweep
+from regulab_client.client import Client
 from regulab_client.errors import (
     AuthenticationError,
     ConflictError,
@@ -15,6 +16,7 @@ from regulab_client.errors import (
     ServerUnavailableError,
     ValidationError,
 )
+from regulab_client.resources import Job, Sweep
 from regulab_client.transport import Retry
 
 __all__ = [

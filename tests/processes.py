@@ -219,3 +219,15 @@ class RedisServer:
     def stop(self) -> None:
         if self.process is not None:
             self.process.stop()
+
+
+@contextmanager
+def embedded_deployment(folder: Path, **overrides: Any) -> Iterator[Deployment]:
+    """The compose file's api and worker on the embedded default (SQLite, the filesystem
+    broker) in ``folder``, migrated first."""
+    from service.migrate import upgrade_database
+
+    settings = Settings(data_dir=folder / "data", **overrides)
+    upgrade_database(settings)
+    with deployment(settings, folder) as running:
+        yield running

@@ -14,7 +14,7 @@ from rich.table import Table
 from api_schemas import JobRead, JobResult
 from regulab_client.cli.app import State, answers, cli, emit, err, out, pass_state
 from regulab_client.cli.render import coefficients_table, job_line, live_bar, metrics_table
-from regulab_client.client import Job
+from regulab_client.resources import Job
 
 
 @cli.group()

@@ -11,7 +11,8 @@ import click
 
 from regulab_client.cli.app import State, answers, cli, emit, err, out, pass_state
 from regulab_client.cli.render import live_bar
-from regulab_client.client import Client, Sweep
+from regulab_client.client import Client
+from regulab_client.resources import Sweep
 
 
 def sweep_commands(collection: str, noun: str) -> click.Group:

@@ -13,9 +13,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from service.config import Settings
-from service.migrate import upgrade_database
-from tests.processes import Deployment, deployment
+from tests.processes import Deployment, embedded_deployment
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 #: Where a failing test's screenshot and console log go (kept after the run).
@@ -40,10 +38,7 @@ def new_browser(width: int = 1280, height: int = 900) -> webdriver.Chrome:
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    folder = tmp_path_factory.mktemp("dashboard")
-    settings = Settings(data_dir=folder / "data")
-    upgrade_database(settings)
-    with deployment(settings, folder) as d:
+    with embedded_deployment(tmp_path_factory.mktemp("dashboard")) as d:
         yield d
 
 

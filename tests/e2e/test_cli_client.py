@@ -14,19 +14,14 @@ from typing import Any
 
 import pytest
 
-from service.config import Settings
-from service.migrate import upgrade_database
-from tests.processes import Deployment, deployment
+from tests.processes import Deployment, embedded_deployment
 
 ESC = "\x1b["
 
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    folder = tmp_path_factory.mktemp("cli")
-    settings = Settings(data_dir=folder / "data")
-    upgrade_database(settings)
-    with deployment(settings, folder) as d:
+    with embedded_deployment(tmp_path_factory.mktemp("cli")) as d:
         yield d
 
 
