@@ -1,7 +1,10 @@
-"""Artifact storage behind one seam: a local folder now, object storage later.
+"""Artifact storage behind one seam: a local folder (``file://``) or object storage
+(``s3://``, ``service.s3_artifacts``).
 
 Keys are relative paths such as ``jobs/<id>/attempt-1/coefficients.png``. The
-store is chosen from settings by ``artifact_store_from_settings``.
+store is chosen from ``REGULAB_STORAGE_URL`` by ``artifact_store_from_settings``.
+Every file a worker hands to the API, and every upload the API hands to a worker,
+goes through it: no process needs a folder another one writes.
 """
 
 from __future__ import annotations
@@ -11,14 +14,34 @@ import shutil
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from service.config import Settings
 
 
 class ArtifactNotFoundError(KeyError):
     pass
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file to download: where it is, what it is, and the name to save it as."""
+
+    key: str
+    media_type: str
+    filename: str | None = None
+
+
+def key_parts(key: str) -> tuple[str, ...]:
+    """The parts of a relative key; raises ValueError on an absolute path, ``..`` or ``.``."""
+    parts = tuple(key.split("/"))
+    if any(p in {"", ".", ".."} or "\\" in p for p in parts):
+        raise ValueError(f"invalid artifact key {key!r}")
+    return parts
 
 
 class ArtifactStore(ABC):
@@ -43,16 +66,25 @@ class ArtifactStore(ABC):
         with self.open(key) as stream:
             return stream.read()
 
+    def local_path(self, key: str) -> Path | None:
+        """The artifact's path when it is a file on this host (no copy needed), else None."""
+        return None
+
+    def presigned_url(self, file: StoredFile, seconds: int) -> str | None:
+        """A URL that serves the file to whoever holds it for ``seconds``, where the
+        store can make one; None where it cannot (a local folder)."""
+        return None
+
 
 class LocalArtifactStore(ArtifactStore):
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def _path(self, key: str) -> Path:
-        parts = PurePosixPath(key).parts
-        if not parts or any(p in {"", ".", ".."} for p in parts) or key.startswith("/"):
-            raise ValueError(f"invalid artifact key {key!r}")
-        return self.root.joinpath(*parts)
+        return self.root.joinpath(*key_parts(key))
+
+    def local_path(self, key: str) -> Path | None:
+        return self._path(key)
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
@@ -93,4 +125,14 @@ def chunks(stream: BinaryIO, size: int = CHUNK_BYTES) -> Iterator[bytes]:
 
 
 def artifact_store_from_settings(settings: Settings) -> ArtifactStore:
-    return LocalArtifactStore(settings.artifacts_root)
+    """The store ``REGULAB_STORAGE_URL`` names (file:// by default)."""
+    url = urlsplit(settings.storage)
+    if url.scheme == "s3":
+        from service.s3_artifacts import S3ArtifactStore  # boto3 only where it is used
+
+        return S3ArtifactStore(
+            bucket=url.netloc,
+            prefix=url.path.strip("/"),
+            endpoint_url=settings.s3_endpoint_url,
+        )
+    return LocalArtifactStore(Path(url2pathname(url.path)))

@@ -6,13 +6,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "regulab"
 _DATABASE_SCHEMES = ("sqlite", "postgresql")
-_BROKER_SCHEMES = ("filesystem", "redis", "rediss")
+_BROKER_SCHEMES = ("filesystem", "redis", "rediss", "amqp", "amqps", "pyamqp")
+_STORAGE_SCHEMES = ("file", "s3")
 
 
 class Settings(BaseSettings):
@@ -35,11 +37,35 @@ class Settings(BaseSettings):
     )
     broker_url: str = Field(
         "filesystem://",
-        description="Celery broker; filesystem:// keeps messages under <data_dir>/broker, "
-        "redis://host:6379/0 in production.",
+        description="Celery broker; filesystem:// keeps messages under <data_dir>/broker; "
+        "redis://host:6379/0 or amqp://user:password@host:5672/vhost (RabbitMQ, quorum "
+        "queues) for more than one machine.",
     )
-    artifacts_dir: Path | None = Field(
-        None, description="Where plots and other job files go; default <data_dir>/artifacts."
+    storage_url: str | None = Field(
+        None,
+        description="Where job files, uploaded datasets and model files live: file:///path "
+        "(default file://<data_dir>/artifacts; every process must see the folder) or "
+        "s3://bucket/prefix (any host; credentials from the usual AWS chain).",
+    )
+    s3_endpoint_url: str | None = Field(
+        None,
+        description="Endpoint of an S3-compatible server (MinIO, Ceph, R2), e.g. "
+        "http://minio:9000; unset: AWS S3.",
+    )
+    storage_redirect_downloads: bool = Field(
+        False,
+        description="With s3:// storage, answer file downloads with a 307 redirect to a "
+        "presigned URL instead of streaming them through the API.",
+    )
+    storage_presign_seconds: int = Field(
+        300, ge=1, le=604_800, description="How long a presigned download URL stays valid."
+    )
+    dataset_cache_bytes: int = Field(
+        2_147_483_648,
+        ge=0,
+        description="With s3:// storage, each worker host keeps uploaded datasets it has "
+        "read under <data_dir>/dataset-cache by content hash, up to this many bytes (the "
+        "least recently used go first). 0: no cache.",
     )
     queue: str = Field("regulab", description="Celery queue that jobs are published to.")
     gpu_queue: str = Field(
@@ -288,6 +314,20 @@ class Settings(BaseSettings):
             raise ValueError(f"broker_url must start with one of {_BROKER_SCHEMES}")
         return value
 
+    @field_validator("storage_url")
+    @classmethod
+    def _known_storage(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in _STORAGE_SCHEMES:
+            raise ValueError(f"storage_url must start with one of {_STORAGE_SCHEMES}")
+        if parts.scheme == "s3" and not parts.netloc:
+            raise ValueError("storage_url s3://bucket/prefix must name a bucket")
+        if parts.scheme == "file" and not parts.path.startswith("/"):
+            raise ValueError("storage_url file:///path must be an absolute path")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -306,8 +346,28 @@ class Settings(BaseSettings):
         return url
 
     @cached_property
+    def storage(self) -> str:
+        """The storage URL, the default filled in."""
+        return self.storage_url or (self.data_dir / "artifacts").absolute().as_uri()
+
+    @property
+    def uses_local_storage(self) -> bool:
+        return self.storage.startswith("file://")
+
+    @property
     def artifacts_root(self) -> Path:
-        return self.artifacts_dir or self.data_dir / "artifacts"
+        """The folder of file:// storage."""
+        if not self.uses_local_storage:
+            raise ValueError(f"storage {self.storage} is not a local folder")
+        return Path(url2pathname(urlsplit(self.storage).path))
+
+    @property
+    def dataset_cache_folder(self) -> Path:
+        return self.data_dir / "dataset-cache"
+
+    @property
+    def uses_amqp_broker(self) -> bool:
+        return urlsplit(self.broker_url).scheme in {"amqp", "amqps", "pyamqp"}
 
     @property
     def uses_filesystem_broker(self) -> bool:

@@ -132,11 +132,11 @@ def build_context(settings: Settings) -> AppContext:
         celery=celery,
         keys=ApiKeys(settings.api_key_list),
         metrics=metrics,
+        artifacts=artifacts,
         jobs=jobs,
         job_artifacts=JobArtifacts(
             store=jobs.store,
             figures=FigureStore(engine),
-            artifacts=artifacts,
             publish=publisher.figure(settings.figure_queue),
         ),
         sweeps=SweepService(store=SweepStore(engine), jobs=jobs, artifacts=artifacts),

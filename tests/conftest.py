@@ -10,11 +10,31 @@ from fastapi.testclient import TestClient
 from service.config import Settings
 from service.migrate import upgrade_database
 from tests import backends
+from tests.object_storage import S3Server, use_test_credentials
 
 # Tests never reach the network: a dataset is downloaded only from a test's own server
 # (tests/workers/data/test_downloads.py), and every Settings the tests make, and the
 # processes they start, inherit this.
 os.environ["REGULAB_DOWNLOAD_DATASETS"] = "false"
+# s3:// tests talk only to this session's own S3 server on loopback.
+use_test_credentials()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A real S3 API (moto's server mode) on a loopback port, for the session."""
+    server = S3Server(tmp_path_factory.mktemp("s3"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server: S3Server) -> str:
+    """A new, empty bucket for one test."""
+    return s3_server.new_bucket()
 
 
 @pytest.fixture(scope="session")

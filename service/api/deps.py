@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from service.api.auth import ApiKeys
 from service.api.metrics import ApiMetrics
+from service.artifacts import ArtifactStore
 from service.config import Settings
 from service.datasets.service import DatasetService
 from service.events.service import EventService
@@ -34,6 +35,7 @@ class AppContext:
     celery: Celery
     keys: ApiKeys
     metrics: ApiMetrics
+    artifacts: ArtifactStore
     jobs: JobService
     job_artifacts: JobArtifacts
     sweeps: SweepService

@@ -1,4 +1,5 @@
-"""A job's files as downloads: a stored file streams; a figure not drawn yet is asked
+"""A job's files as downloads: a stored file is answered (``service.api.downloads``);
+a figure not drawn yet is asked
 for (``service.jobs.figures``) and the route waits a moment for it
 (``REGULAB_FIGURE_WAIT_SECONDS``) before answering 202 with ``Retry-After``."""
 
@@ -8,13 +9,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
 
 import anyio
 import anyio.to_thread
 
 from api_schemas import ArtifactRef
-from service.artifacts import ArtifactStore
+from service.artifacts import StoredFile
 from service.jobs.figures import FAILED, READY, FigureStore, needs_asking
 from service.jobs.service import JobNotFoundError, artifact_ref, job_url
 from service.jobs.store import JobStore
@@ -32,12 +32,6 @@ class FigureFailedError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Download:
-    stream: BinaryIO
-    media_type: str
-
-
-@dataclass(frozen=True)
 class Drawing:
     """The figure is being drawn; ``artifact`` says so (``state`` pending)."""
 
@@ -48,27 +42,26 @@ class Drawing:
 class JobArtifacts:
     store: JobStore
     figures: FigureStore
-    artifacts: ArtifactStore
     publish: FigurePublisher
 
-    async def fetch(self, job_id: str, name: str, owner: str, wait: float) -> Download | Drawing:
+    async def fetch(self, job_id: str, name: str, owner: str, wait: float) -> StoredFile | Drawing:
         """``open``, again every ``POLL_SECONDS`` while the figure is being drawn, for at
         most ``wait`` seconds (each try on the threadpool: the store is synchronous)."""
         deadline = time.monotonic() + wait
         while True:
             answer = await anyio.to_thread.run_sync(self.open, job_id, name, owner)
-            if isinstance(answer, Download) or time.monotonic() >= deadline:
+            if isinstance(answer, StoredFile) or time.monotonic() >= deadline:
                 return answer
             await anyio.sleep(POLL_SECONDS)
 
-    def open(self, job_id: str, name: str, owner: str) -> Download | Drawing:
-        """The file to stream, or, for a figure not drawn yet, that it is being drawn
+    def open(self, job_id: str, name: str, owner: str) -> StoredFile | Drawing:
+        """The file to send, or, for a figure not drawn yet, that it is being drawn
         (the first call to find it ``available`` sends it to a worker)."""
         artifact = self.store.get_artifact(job_id, name, owner)
         if artifact is None:
             raise JobNotFoundError(f"{job_id}/{name}")
         if artifact.state == READY:
-            return Download(self.artifacts.open(artifact.key), artifact.media_type)
+            return StoredFile(artifact.key, artifact.media_type)
         if artifact.state == FAILED:
             raise FigureFailedError(f"{name} of job {job_id} could not be drawn: {artifact.error}")
         if needs_asking(artifact.state, artifact.requested_at) and self.figures.ask(job_id, name):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -13,7 +13,7 @@ from api_schemas.predictions import (
     PredictionRequest,
     PredictionResponse,
 )
-from service.artifacts import ArtifactStore
+from service.artifacts import ArtifactStore, StoredFile
 from service.jobs.service import JobNotFoundError, JobStateError
 from service.jobs.store import JobStore
 from service.predictions.cards import ModelCard, ModelCards
@@ -113,11 +113,11 @@ class PredictionService:
 
     def open_model(
         self, job_id: str, owner: str, fmt: ModelFormat, model: ModelChoice
-    ) -> tuple[BinaryIO, str]:
-        """The model file's stream and its download name."""
+    ) -> StoredFile:
+        """The model file, with its download name."""
         job, summary = self._succeeded(job_id, owner)
         key = self._file_key(job, summary, fmt, model)
-        return self.artifacts.open(key), f"{job.id}-{FILES[(fmt, model)]}"
+        return StoredFile(key, "application/octet-stream", f"{job.id}-{FILES[(fmt, model)]}")
 
     def _succeeded(self, job_id: str, owner: str) -> tuple[Job, TrainingSummary]:
         job = self.store.get(job_id, owner=owner, with_artifacts=True)

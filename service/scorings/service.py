@@ -11,12 +11,12 @@ as ``invalid_data`` with its row and column.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, NoReturn
 
 from api_schemas import JobStatus
 from api_schemas.predictions import ModelChoice, ModelInput, PredictionRequest
 from api_schemas.scorings import ScoringAccepted, ScoringRead, ScoringResult, ScoringSpec
-from service.artifacts import ArtifactStore
+from service.artifacts import ArtifactStore, StoredFile
 from service.datasets.store import DatasetStore
 from service.jobs.service import JobService, JobStateError, artifact_refs, lifecycle
 from service.jobs.store import JobActiveError, JobFinishedError
@@ -117,11 +117,11 @@ class ScoringService:
             raise ScoringNotFoundError(f"scoring: {scoring_id}")
         self.artifacts.delete_prefix(f"jobs/{job.scores_job_id}/scorings/{scoring_id}")
 
-    def open_artifact(self, scoring_id: str, name: str, owner: str) -> tuple[BinaryIO, str]:
+    def open_artifact(self, scoring_id: str, name: str, owner: str) -> StoredFile:
         artifact = self.jobs.store.get_artifact(scoring_id, name, owner, scoring=True)
         if artifact is None:
             raise ScoringNotFoundError(f"file: {scoring_id}/{name}")
-        return self.artifacts.open(artifact.key), artifact.media_type
+        return StoredFile(artifact.key, artifact.media_type)
 
     def _owned(self, scoring_id: str, owner: str) -> Job:
         job = self.jobs.store.get(scoring_id, owner=owner, with_artifacts=True, scoring=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
 
 from api_schemas import ArtifactRef, JobError
 from api_schemas.sweep_status import SweepStatus
-from service.artifacts import ArtifactStore
+from service.artifacts import ArtifactStore, StoredFile
 from service.jobs.service import JobService
 from service.jobs.store import JobFinishedError
 from service.pagination import page_of
@@ -109,13 +109,11 @@ class SweepService:
             {**body, kind.result_id: sweep_id, "artifacts": artifacts}
         )
 
-    def open_artifact(
-        self, kind: AnyKind, sweep_id: str, name: str, owner: str
-    ) -> tuple[BinaryIO, str]:
+    def open_artifact(self, kind: AnyKind, sweep_id: str, name: str, owner: str) -> StoredFile:
         sweep = self._owned(kind, sweep_id, owner, with_result=True)
         for entry in (sweep.result or {}).get("files", []):
             if entry["name"] == name:
-                return self.artifacts.open(entry["key"]), entry["media_type"]
+                return StoredFile(entry["key"], entry["media_type"])
         raise SweepNotFoundError(f"file: {sweep_id}/{name}")
 
     def cancel(

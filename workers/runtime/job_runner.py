@@ -33,6 +33,7 @@ from service.predictions.service import FILES
 from service.sweeps.store import SweepStore
 from service.tables import UploadedDataset
 from workers.data import downloads
+from workers.data.dataset_cache import DatasetCache
 from workers.data.splits import DataError
 from workers.data.uploads import UploadedTable
 from workers.files import TrainingOutput, store_files
@@ -72,6 +73,8 @@ class WorkerContext:
     sweeps: SweepStore
     artifacts: ArtifactStore
     figures: FigureStore
+    #: Uploaded datasets on this host, where storage is remote (``s3://``).
+    dataset_cache: DatasetCache | None = None
     #: In a Celery pool process (which Celery replaces when it dies): a job stuck past
     #: its time limit in native code ends the process (``workers.runtime.limits``).
     pool_process: bool = False
@@ -87,6 +90,7 @@ class WorkerContext:
             sweeps=SweepStore(engine),
             artifacts=artifact_store_from_settings(settings),
             figures=FigureStore(engine),
+            dataset_cache=dataset_cache_from_settings(settings),
             pool_process=pool_process,
         )
 
@@ -239,8 +243,23 @@ def load_upload(ctx: WorkerContext, spec: JobCreate) -> UploadedTable | None:
 
 
 def uploaded_table(ctx: WorkerContext, row: UploadedDataset) -> pa.Table:
-    """An uploaded dataset's stored Parquet file, read whole."""
-    return pq.read_table(io.BytesIO(ctx.artifacts.read(row.key)))
+    """An uploaded dataset's stored Parquet file, read whole: in place from a local
+    store, else through this host's cache (or, with no cache, from the store)."""
+    path = ctx.artifacts.local_path(row.key)
+    if path is not None:
+        return pq.read_table(path)
+    if ctx.dataset_cache is None:
+        return pq.read_table(io.BytesIO(ctx.artifacts.read(row.key)))
+    name = f"{row.content_hash}-{row.id}"
+    with ctx.dataset_cache.open(name, lambda: ctx.artifacts.open(row.key)) as cached:
+        return pq.read_table(cached)
+
+
+def dataset_cache_from_settings(settings: Settings) -> DatasetCache | None:
+    """A cache where files come from another host; none for a local folder."""
+    if settings.uses_local_storage or settings.dataset_cache_bytes == 0:
+        return None
+    return DatasetCache(settings.dataset_cache_folder, settings.dataset_cache_bytes)
 
 
 def _store_success(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api_schemas import (
@@ -18,7 +19,7 @@ from api_schemas import (
     ValidationErrorBody,
 )
 from service.api.deps import CallerDep, ContextDep
-from service.artifacts import chunks
+from service.api.downloads import REDIRECT, file_response
 from service.jobs.artifacts import Drawing
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -125,6 +126,7 @@ def get_history(job_id: str, ctx: ContextDep, owner: CallerDep) -> JobHistory:
             "Retry-After header's seconds.",
         },
         409: {"model": ErrorBody, "description": "The figure could not be drawn."},
+        **REDIRECT,
     },
     response_class=StreamingResponse,
 )
@@ -139,4 +141,4 @@ async def get_artifact(job_id: str, name: str, ctx: ContextDep, owner: CallerDep
             status_code=status.HTTP_202_ACCEPTED,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
-    return StreamingResponse(chunks(answer.stream), media_type=answer.media_type)
+    return await run_in_threadpool(file_response, ctx, answer)

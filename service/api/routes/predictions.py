@@ -12,8 +12,8 @@ from api_schemas import ErrorBody, ValidationErrorBody
 from api_schemas.predictions import ModelChoice, PredictionRequest, PredictionResponse
 from api_schemas.scorings import ScoringAccepted
 from service.api.deps import CallerDep, ContextDep
+from service.api.downloads import REDIRECT, file_response
 from service.api.json_body import JSONBodyRoute
-from service.artifacts import chunks
 from service.predictions.service import ModelFormat
 
 router = APIRouter(prefix="/v1/jobs", tags=["predictions"], route_class=JSONBodyRoute)
@@ -75,7 +75,7 @@ async def predict(
 @router.get(
     "/{job_id}/model",
     response_class=StreamingResponse,
-    responses={**RESPONSES, 200: {"content": {"application/octet-stream": {}}}},
+    responses={**RESPONSES, 200: {"content": {"application/octet-stream": {}}}, **REDIRECT},
 )
 def download_model(
     job_id: str,
@@ -89,10 +89,5 @@ def download_model(
         ),
     ] = "onnx",
     model: Annotated[ModelChoice, MODEL] = "regularized",
-) -> StreamingResponse:
-    stream, filename = ctx.predictions.open_model(job_id, owner, format, model)
-    return StreamingResponse(
-        chunks(stream),
-        media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+) -> Response:
+    return file_response(ctx, ctx.predictions.open_model(job_id, owner, format, model))

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
 from api_schemas import ErrorBody
 from api_schemas.scorings import ScoringRead
 from service.api.deps import CallerDep, ContextDep
-from service.artifacts import chunks
+from service.api.downloads import REDIRECT, file_response
 
 router = APIRouter(tags=["predictions"])
 
@@ -50,12 +50,10 @@ def delete_scoring(scoring_id: str, ctx: ContextDep, owner: CallerDep) -> None:
     responses={
         **NOT_FOUND,
         200: {"content": {"application/vnd.apache.parquet": {}, "text/csv": {}}},
+        **REDIRECT,
     },
     response_class=StreamingResponse,
 )
-def get_scoring_artifact(
-    scoring_id: str, name: str, ctx: ContextDep, owner: CallerDep
-) -> StreamingResponse:
+def get_scoring_artifact(scoring_id: str, name: str, ctx: ContextDep, owner: CallerDep) -> Response:
     """predictions.parquet or predictions.csv."""
-    stream, media_type = ctx.scorings.open_artifact(scoring_id, name, owner)
-    return StreamingResponse(chunks(stream), media_type=media_type)
+    return file_response(ctx, ctx.scorings.open_artifact(scoring_id, name, owner))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from api_schemas import ComparisonAccepted, ErrorBody, ValidationErrorBody
@@ -19,8 +19,8 @@ from api_schemas.comparisons import ComparisonCreate
 from api_schemas.sweep_status import SweepStatus
 from api_schemas.sweeps import SweepAccepted, SweepCreate
 from service.api.deps import CallerDep, ContextDep
+from service.api.downloads import REDIRECT, file_response
 from service.api.routes.jobs import CURSOR, SPEC_RULES
-from service.artifacts import chunks
 from service.sweeps.kinds import (
     COMPARISON,
     SWEEP,
@@ -143,13 +143,10 @@ def router_for(routes: KindRoutes[CreateT, ReadT, PageT, AcceptedT, ResultT]) ->
     @router.get(
         f"{one}/artifacts/{{name}}",
         name=f"get_{noun}_artifact",
-        responses={**NOT_FOUND, 200: {"content": {"image/png": {}}}},
+        responses={**NOT_FOUND, 200: {"content": {"image/png": {}}}, **REDIRECT},
         response_class=StreamingResponse,
     )
-    def artifact(
-        sweep_id: SweepId, name: str, ctx: ContextDep, owner: CallerDep
-    ) -> StreamingResponse:
-        stream, media_type = ctx.sweeps.open_artifact(kind, sweep_id, name, owner)
-        return StreamingResponse(chunks(stream), media_type=media_type)
+    def artifact(sweep_id: SweepId, name: str, ctx: ContextDep, owner: CallerDep) -> Response:
+        return file_response(ctx, ctx.sweeps.open_artifact(kind, sweep_id, name, owner))
 
     return router

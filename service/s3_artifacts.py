@@ -1,0 +1,141 @@
+"""Artifacts in S3 or an S3-compatible server (MinIO, Ceph, R2), through boto3.
+
+``REGULAB_STORAGE_URL=s3://bucket/prefix`` puts every key under ``prefix/`` in
+``bucket``; ``REGULAB_S3_ENDPOINT_URL`` names a server other than AWS, and
+credentials come from boto3's usual chain (``AWS_ACCESS_KEY_ID`` …, a profile, an
+instance role).
+
+- A PUT is atomic: readers see the whole object or none, so a worker killed mid-write
+  leaves nothing half-written.
+- ``open`` streams the object's body: a download never holds the whole file.
+- The client is made per process (boto3 clients are thread-safe, but a forked pool
+  process must not share its parent's sockets).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from service.artifacts import (
+    CHUNK_BYTES,
+    ArtifactNotFoundError,
+    ArtifactStore,
+    StoredFile,
+    key_parts,
+)
+
+#: DeleteObjects takes at most this many keys a request.
+DELETE_BATCH = 1000
+_MISSING = {"NoSuchKey", "404", "NotFound"}
+
+
+class _Body(io.RawIOBase):
+    """An S3 response body as a raw stream, so it can be buffered like a file."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data: bytes = self._body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._body.close()
+        super().close()
+
+
+class S3ArtifactStore(ArtifactStore):
+    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None) -> None:
+        self.bucket, self.prefix, self.endpoint_url = bucket, prefix.strip("/"), endpoint_url
+        self._clients: dict[int, Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        pid = os.getpid()
+        client = self._clients.get(pid)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(pid) or self._make_client()
+                self._clients = {pid: client}
+        return client
+
+    def _make_client(self) -> Any:
+        options: dict[str, Any] = {
+            "retries": {"mode": "standard", "max_attempts": 5},
+            "max_pool_connections": 32,
+        }
+        if self.endpoint_url is not None:
+            # S3-compatible servers: bucket in the path, and checksums only where the
+            # S3 API requires them (not every server knows the newer CRC headers).
+            options |= {
+                "s3": {"addressing_style": "path"},
+                "request_checksum_calculation": "when_required",
+                "response_checksum_validation": "when_required",
+            }
+        session = boto3.session.Session()
+        return session.client("s3", endpoint_url=self.endpoint_url, config=Config(**options))
+
+    def _key(self, key: str) -> str:
+        joined = "/".join(key_parts(key))
+        return f"{self.prefix}/{joined}" if self.prefix else joined
+
+    def put(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
+                raise ArtifactNotFoundError(key) from exc
+            raise
+        return io.BufferedReader(_Body(answer["Body"]), buffer_size=CHUNK_BYTES)
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def delete_prefix(self, prefix: str) -> None:
+        keys = list(self._keys_under(self._key(prefix) + "/"))
+        for start in range(0, len(keys), DELETE_BATCH):
+            batch = [{"Key": k} for k in keys[start : start + DELETE_BATCH]]
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+
+    def _keys_under(self, prefix: str) -> Iterator[str]:
+        pages = self.client.get_paginator("list_objects_v2")
+        for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
+            for entry in page.get("Contents", []):
+                yield entry["Key"]
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """Every key under ``prefix`` (all with none), relative to the store's own
+        prefix: for checks and clean-up."""
+        own = f"{self.prefix}/" if self.prefix else ""
+        start = self._key(prefix) + "/" if prefix else own
+        return [k.removeprefix(own) for k in self._keys_under(start)]
+
+    def presigned_url(self, file: StoredFile, seconds: int) -> str | None:
+        params = {
+            "Bucket": self.bucket,
+            "Key": self._key(file.key),
+            "ResponseContentType": file.media_type,
+        }
+        if file.filename is not None:
+            params["ResponseContentDisposition"] = f'attachment; filename="{file.filename}"'
+        url: str = self.client.generate_presigned_url(
+            "get_object", Params=params, ExpiresIn=seconds
+        )
+        return url
