@@ -55,7 +55,7 @@ def assert_refused(response: Any, setting: str, *phrases: str) -> None:
 
 def stored_uploads(client: TestClient, settings: Settings) -> list[Any]:
     listed = client.get("/v1/datasets").json()["items"]
-    folder = (settings.artifacts_dir or settings.data_dir / "artifacts") / "datasets"
+    folder = settings.artifacts_root / "datasets"
     files = list(folder.rglob("*")) if folder.exists() else []
     return [d for d in listed if d["source"] == "upload"] + files
 
