@@ -122,14 +122,17 @@ class Deployment:
         self.processes: dict[str, Process] = {}
         self.client = httpx.Client(base_url=self.base_url, timeout=30)
 
-    def start(self, name: str, argv: list[str]) -> Process:
-        process = Process(name, argv, self.env, self.workdir / f"{name}.log")
+    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Process:
+        """``env``: variables of this process only (another host's data folder)."""
+        process = Process(name, argv, {**self.env, **(env or {})}, self.workdir / f"{name}.log")
         self.processes[name] = process
         return process
 
-    def start_worker(self, name: str = "worker", **flags: str) -> Process:
+    def start_worker(
+        self, name: str = "worker", env: dict[str, str] | None = None, **flags: str
+    ) -> Process:
         flags.setdefault("liveness-file", str(self.workdir / f"{name}.alive"))
-        return self.start(name, local_command(compose_command("worker"), **flags))
+        return self.start(name, local_command(compose_command("worker"), **flags), env)
 
     def stop_all(self) -> None:
         for process in self.processes.values():
