@@ -64,5 +64,5 @@ def test_curl_bodies_are_the_articles_jobs() -> None:
 
 
 def test_settings_table_lists_every_setting() -> None:
-    documented = set(re.findall(r"^\| `REGULAB_([A-Z_]+)` \|", README, re.M))
+    documented = set(re.findall(r"^\| `REGULAB_([A-Z0-9_]+)` \|", README, re.M))
     assert documented == {name.upper() for name in Settings.model_fields}

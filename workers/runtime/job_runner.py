@@ -5,7 +5,6 @@ This is the domain code the Celery task calls; tests and benchmarks call it too.
 
 from __future__ import annotations
 
-import io
 import logging
 import time
 from collections.abc import Callable
@@ -15,7 +14,6 @@ from functools import partial
 from typing import TypeVar, assert_never
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from api_schemas import JobCreate, TaskType, TrainingSummary
 from api_schemas.scorings import ScoringSpec
@@ -46,6 +44,7 @@ from workers.runtime.figures import draw_figure, store_plans
 from workers.runtime.heartbeat import Heartbeat
 from workers.runtime.limits import Deadline, MemoryCeiling
 from workers.runtime.metrics import FIT_SECONDS, JOB_SECONDS, JOBS
+from workers.runtime.uploads import dataset_cache_from_settings, read_uploaded_table
 from workers.sweeps.aggregation import finish_sweep
 from workers.sweeps.folds import DataSources
 from workers.sweeps.results import TrialResult
@@ -243,23 +242,7 @@ def load_upload(ctx: WorkerContext, spec: JobCreate) -> UploadedTable | None:
 
 
 def uploaded_table(ctx: WorkerContext, row: UploadedDataset) -> pa.Table:
-    """An uploaded dataset's stored Parquet file, read whole: in place from a local
-    store, else through this host's cache (or, with no cache, from the store)."""
-    path = ctx.artifacts.local_path(row.key)
-    if path is not None:
-        return pq.read_table(path)
-    if ctx.dataset_cache is None:
-        return pq.read_table(io.BytesIO(ctx.artifacts.read(row.key)))
-    name = f"{row.content_hash}-{row.id}"
-    with ctx.dataset_cache.open(name, lambda: ctx.artifacts.open(row.key)) as cached:
-        return pq.read_table(cached)
-
-
-def dataset_cache_from_settings(settings: Settings) -> DatasetCache | None:
-    """A cache where files come from another host; none for a local folder."""
-    if settings.uses_local_storage or settings.dataset_cache_bytes == 0:
-        return None
-    return DatasetCache(settings.dataset_cache_folder, settings.dataset_cache_bytes)
+    return read_uploaded_table(ctx.artifacts, ctx.dataset_cache, row)
 
 
 def _store_success(
@@ -279,6 +262,7 @@ def _store_success(
         log.warning("job %s attempt %d finished after losing the job", job.id, job.attempt)
         return Outcome.superseded
     log.info("job %s attempt %d succeeded", job.id, job.attempt)
+    _remove_earlier_attempts(ctx, f"jobs/{job.id}", job.attempt)
     FIT_SECONDS.labels(model_kind(job)).observe(output.summary.fit_seconds)
     if mode == "eager":
         for figure in figures:
@@ -297,7 +281,16 @@ def _store_scoring(
         ctx.artifacts.delete_prefix(prefix)
         return Outcome.superseded
     log.info("scoring %s attempt %d succeeded (%d rows)", job.id, job.attempt, output.result.rows)
+    _remove_earlier_attempts(ctx, f"jobs/{job.scores_job_id}/scorings/{job.id}", job.attempt)
     return Outcome.succeeded
+
+
+def _remove_earlier_attempts(ctx: WorkerContext, folder: str, attempt: int) -> None:
+    """What attempts that died part-way wrote (a killed worker cannot clean up): never
+    listed, since only the succeeding attempt's files become current, but kept no
+    longer than this."""
+    for earlier in range(1, attempt):
+        ctx.artifacts.delete_prefix(f"{folder}/attempt-{earlier}")
 
 
 def _store_trial(ctx: WorkerContext, job: ClaimedJob, result: TrialResult, steps: Steps) -> Outcome:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import update
 
 from api_schemas import JobStatus
 from api_schemas.sweeps import SWEEP_SPEC
 from service.api.auth import ANONYMOUS
+from service.artifacts import ArtifactNotFoundError
 from service.config import Settings
 from service.db import transaction
 from service.jobs.store import JobStore, NewJob
@@ -39,6 +41,22 @@ def test_runs_claims_and_stores_results_artifacts_and_history(settings: Settings
     stages = [h.data["stage"] for h in jobs.history(job.id)]
     assert stages == ["load_data", "fit_regularized", "fit_baseline", "export"]
     assert done.progress == {"stage": "export", "step": 4, "total": 4}
+
+
+def test_files_an_earlier_attempt_left_half_way_go_when_a_later_one_succeeds(
+    settings: Settings,
+) -> None:
+    ctx, jobs = context(settings)
+    job = create_job(jobs)
+    assert ctx.attempts.claim(job.id, "w/dies") is not None
+    ctx.artifacts.put(f"jobs/{job.id}/attempt-1/model.onnx", b"half")  # then SIGKILL
+    assert ctx.attempts.requeue(job.id, 1)
+    assert run_job(ctx, job.id, "w/2") is Outcome.succeeded
+    with pytest.raises(ArtifactNotFoundError):
+        ctx.artifacts.open(f"jobs/{job.id}/attempt-1/model.onnx")
+    done = jobs.get(job.id, with_artifacts=True)
+    assert done is not None and done.attempt == 2
+    assert all(a.key.startswith(f"jobs/{job.id}/attempt-2/") for a in done.artifacts)
 
 
 def test_a_second_delivery_does_nothing(settings: Settings) -> None:
