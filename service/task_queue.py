@@ -16,6 +16,7 @@ from celery import Celery
 from service.config import Settings
 from service.filesystem_broker import TRANSPORT as FILESYSTEM_TRANSPORT
 from service.logs import request_id
+from service.rabbitmq import QuorumAMQP, rabbitmq_conf
 
 RUN_JOB_TASK = "regulab.run_job"
 #: A webhook delivery, by id (``workers.runtime.webhooks``).
@@ -24,9 +25,14 @@ DELIVER_WEBHOOK_TASK = "regulab.deliver_webhook"
 REQUEST_ID_HEADER = "regulab_request_id"
 #: One figure of a succeeded job, by job id and name (``workers.runtime.figures``).
 DRAW_FIGURE_TASK = "regulab.draw_figure"
-#: Seconds a connection to a Redis broker may take to open: a publish to a broker whose
-#: host is gone gives up after this, not after the OS's minutes.
+#: Seconds a connection to a Redis or RabbitMQ broker may take to open (for RabbitMQ the
+#: AMQP handshake included): a publish to a broker whose host is gone gives up after
+#: this, not after the OS's minutes.
 BROKER_CONNECT_TIMEOUT_SECONDS = 1.0
+#: Seconds an API publish to RabbitMQ waits for the broker's confirm. A broker that has
+#: blocked publishers (a memory or disk alarm) never confirms; the publish then fails
+#: like one to a broker that is down, and the reaper publishes the job later.
+PUBLISH_CONFIRM_TIMEOUT_SECONDS = 5.0
 #: After a publish fails, the API does not try the broker again for this long.
 PUBLISH_PAUSE_SECONDS = 2.0
 
@@ -56,24 +62,34 @@ def hard_time_limit(settings: Settings) -> float:
     return settings.job_max_seconds + settings.stale_after_seconds + 60
 
 
+def _redis_transport_options(settings: Settings) -> dict[str, Any]:
+    return {
+        # Redis hands an unacknowledged message out again after this many seconds;
+        # above the hard time limit, so a job still running is never delivered
+        # twice for being slow (Celery #5935).
+        "visibility_timeout": hard_time_limit(settings) + 600,
+        "socket_connect_timeout": BROKER_CONNECT_TIMEOUT_SECONDS,
+        # A publish opens the connection once, with no reconnects (kombu's default
+        # is 4 s of them; two retries 0.2 s apart made a POST take 210 ms with the
+        # broker down): every message has an outbox, the job's row, and the
+        # reaper publishes it once the broker is back. (The worker's consumer
+        # reconnects under its own, unbounded policy.)
+        "max_retries": 0,
+    }
+
+
 def make_celery(settings: Settings) -> Celery:
-    app = Celery("regulab", broker=settings.broker_url, set_as_current=False)
+    amqp = settings.uses_amqp_broker
+    app = Celery(
+        "regulab",
+        broker=settings.broker_url,
+        set_as_current=False,
+        amqp=QuorumAMQP if amqp else None,
+    )
     if settings.uses_filesystem_broker:
         transport_options = _filesystem_transport_options(settings)
     else:
-        transport_options = {
-            # Redis hands an unacknowledged message out again after this many seconds;
-            # above the hard time limit, so a job still running is never delivered
-            # twice for being slow (Celery #5935).
-            "visibility_timeout": hard_time_limit(settings) + 600,
-            "socket_connect_timeout": BROKER_CONNECT_TIMEOUT_SECONDS,
-            # A publish opens the connection once, with no reconnects (kombu's default
-            # is 4 s of them; two retries 0.2 s apart made a POST take 210 ms with the
-            # broker down): every message has an outbox, the job's row, and the
-            # reaper publishes it once the broker is back. (The worker's consumer
-            # reconnects under its own, unbounded policy.)
-            "max_retries": 0,
-        }
+        transport_options = _redis_transport_options(settings)
     app.conf.update(
         # kombu's own filesystem transport can hand a reader a message half written.
         broker_transport=FILESYSTEM_TRANSPORT if settings.uses_filesystem_broker else None,
@@ -107,6 +123,8 @@ def make_celery(settings: Settings) -> Celery:
         worker_enable_remote_control=not settings.uses_filesystem_broker,
         worker_send_task_events=False,
     )
+    if amqp:
+        app.conf.update(rabbitmq_conf(settings, BROKER_CONNECT_TIMEOUT_SECONDS))
     return app
 
 
@@ -121,17 +139,44 @@ def publish_job(app: Celery, job_id: str, queue: str) -> None:
     """
     # retry=False: with the broker down, fail at once and leave the job to the
     # reaper instead of holding the HTTP request in kombu's reconnect loop.
-    app.send_task(RUN_JOB_TASK, args=[job_id], queue=queue, retry=False, headers=_ids())
+    app.send_task(
+        RUN_JOB_TASK,
+        args=[job_id],
+        queue=queue,
+        retry=False,
+        headers=_ids(),
+        **_publish_timeouts(app),
+    )
 
 
 def publish_delivery(app: Celery, delivery_id: str, queue: str) -> None:
     """Send the message that carries only a webhook delivery's id."""
-    app.send_task(DELIVER_WEBHOOK_TASK, args=[delivery_id], queue=queue, retry=False)
+    app.send_task(
+        DELIVER_WEBHOOK_TASK, args=[delivery_id], queue=queue, retry=False, **_publish_timeouts(app)
+    )
 
 
 def publish_figure(app: Celery, job_id: str, name: str, queue: str) -> None:
     """Send the message that draws one figure of a succeeded job."""
-    app.send_task(DRAW_FIGURE_TASK, args=[job_id, name], queue=queue, retry=False, headers=_ids())
+    app.send_task(
+        DRAW_FIGURE_TASK,
+        args=[job_id, name],
+        queue=queue,
+        retry=False,
+        headers=_ids(),
+        **_publish_timeouts(app),
+    )
+
+
+def _publish_timeouts(app: Celery) -> dict[str, float]:
+    """With publisher confirms (RabbitMQ), how long a publish may wait for the broker to
+    take the message and confirm it; without, nothing waits."""
+    if not app.conf.broker_transport_options.get("confirm_publish"):
+        return {}
+    return {
+        "timeout": PUBLISH_CONFIRM_TIMEOUT_SECONDS,
+        "confirm_timeout": PUBLISH_CONFIRM_TIMEOUT_SECONDS,
+    }
 
 
 def _ids() -> dict[str, str]:

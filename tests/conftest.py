@@ -49,22 +49,32 @@ def redis_broker_url() -> Iterator[str]:
         yield backends.redis_url(db)
 
 
+@pytest.fixture(scope="session")
+def rabbitmq_broker_url() -> Iterator[str]:
+    with backends.rabbitmq_vhost() as url:
+        yield url
+
+
 def make_settings(backend: str, folder: Path, request: pytest.FixtureRequest) -> Settings:
     """Fresh, migrated settings for one backend:
 
     - ``embedded``: the no-server default, SQLite and the filesystem broker in ``folder``;
     - ``services``: the production shape, this run's PostgreSQL database and Redis db,
-      emptied first.
+      emptied first;
+    - ``rabbitmq``: the same database with RabbitMQ as the broker, this run's vhost
+      (its queues deleted first).
     """
     if backend == "embedded":
         settings = Settings(data_dir=folder / "data")
         upgrade_database(settings)
         return settings
     database_url: str = request.getfixturevalue("postgres_url")
-    broker_url: str = request.getfixturevalue("redis_broker_url")
+    broker = {"services": "redis_broker_url", "rabbitmq": "rabbitmq_broker_url"}[backend]
+    broker_url: str = request.getfixturevalue(broker)
     settings = Settings(data_dir=folder / "data", database_url=database_url, broker_url=broker_url)
     upgrade_database(settings)
-    backends.reset(settings.sqlalchemy_url, broker_url)
+    queues = [settings.queue, settings.gpu_queue, settings.webhook_queue, settings.figure_queue]
+    backends.reset(settings.sqlalchemy_url, broker_url, queues)
     return settings
 
 
@@ -75,7 +85,8 @@ def embedded_settings(tmp_path: Path, request: pytest.FixtureRequest) -> Setting
 
 @pytest.fixture(params=["embedded", "services"])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """Each test that takes this runs on both deployments."""
+    """Each test that takes this runs on both deployments (a test adds ``rabbitmq`` with
+    ``@pytest.mark.parametrize("settings", [...], indirect=True)``)."""
     return make_settings(request.param, tmp_path, request)
 
 

@@ -11,9 +11,10 @@ from service.task_queue import make_celery
 def take_messages(settings: Settings, queue_name: str) -> list[tuple[str, list[Any]]]:
     """Each message on ``queue_name`` as (task name, args), acknowledged (so removed)."""
     app = make_celery(settings)
-    taken = []
+    taken: list[tuple[str, list[Any]]] = []
     with app.connection_for_read() as connection:
-        queue = connection.SimpleQueue(queue_name)
+        # The queue as the app declares it (RabbitMQ refuses a declare with other arguments).
+        queue = connection.SimpleQueue(app.amqp.queues[queue_name])
         try:
             while True:
                 try:

@@ -135,16 +135,32 @@ class StoreCollector(Collector):
 
 
 def queue_depths(celery: Celery, queues: list[str]) -> dict[str, int]:
-    """Each queue's waiting messages, asked of the broker without creating the queue."""
+    """Each queue's waiting messages (on RabbitMQ, those ready: not those a worker holds);
+    a queue the broker did not answer for is left out.
+
+    Redis and the filesystem are asked without creating the queue: one that does not
+    exist has had nothing sent to it. On RabbitMQ a passive declare of a queue that does
+    not exist is a channel error, which closes the channel and which the broker logs as
+    an error at every scrape; so the queue is declared, as every process declares it
+    (``service.rabbitmq.amqp_queue``), which answers the same count.
+    """
     depths: dict[str, int] = {}
     try:
         with celery.connection_for_read() as connection:
             channel: Any = connection.default_channel
+            amqp = connection.transport.driver_type == "amqp"
             for queue in queues:
                 try:
-                    depths[queue] = int(channel.queue_declare(queue, passive=True).message_count)
+                    if amqp:
+                        declared = celery.amqp.queues[queue].bind(channel).queue_declare()
+                    else:
+                        declared = channel.queue_declare(queue, passive=True)
+                    depths[queue] = int(declared.message_count)
                 except Exception:
-                    depths[queue] = 0  # not declared yet: nothing was ever sent to it
+                    if amqp:  # refused (other arguments?): the broker closed the channel
+                        channel = connection.channel()
+                    else:
+                        depths[queue] = 0  # not declared yet: nothing was ever sent to it
     except Exception:
         return {}
     return depths

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from service.config import Settings
 from service.main import create_app
 
 
+@pytest.mark.parametrize("settings", ["embedded", "services", "rabbitmq"], indirect=True)
 def test_healthz_and_readyz_on_live_backends(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
@@ -15,8 +17,18 @@ def test_healthz_and_readyz_on_live_backends(client: TestClient) -> None:
     assert ready.json()["checks"] == {"store": "ok", "broker": "ok"}
 
 
-def test_readyz_is_503_naming_the_broker_that_does_not_answer(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, broker_url="redis://127.0.0.1:1/0")
+@pytest.mark.parametrize(
+    "broker_url",
+    [
+        "redis://127.0.0.1:1/0",
+        "amqp://guest:guest@127.0.0.1:1//",
+        "amqp://guest:not-the-password@127.0.0.1:5672//",
+    ],
+)
+def test_readyz_is_503_naming_the_broker_that_does_not_answer(
+    tmp_path: Path, broker_url: str
+) -> None:
+    settings = Settings(data_dir=tmp_path, broker_url=broker_url)
     with TestClient(create_app(settings)) as client:
         response = client.get("/readyz")
         assert client.get("/healthz").status_code == 200

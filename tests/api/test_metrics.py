@@ -4,12 +4,18 @@ time."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from service.api.metrics import queue_depths
 from service.config import Settings
 from service.main import create_app
+from service.task_queue import make_celery, publish_job
 from tests.factories import job_body
+from tests.processes import free_port
 
 
 def samples(client: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -45,6 +51,7 @@ def test_requests_are_counted_by_route_template(client: TestClient) -> None:
     assert value(found, latency, route="/v1/jobs", method="POST") == 1
 
 
+@pytest.mark.parametrize("settings", ["embedded", "services", "rabbitmq"], indirect=True)
 def test_jobs_queues_and_deliveries_are_read_at_scrape_time(settings: Settings) -> None:
     settings = settings.model_copy(update={"webhook_allow_private": True})
     with TestClient(create_app(settings)) as client:
@@ -57,3 +64,23 @@ def test_jobs_queues_and_deliveries_are_read_at_scrape_time(settings: Settings) 
     assert value(found, "regulab_queue_depth", queue="regulab") == 2
     assert value(found, "regulab_queue_depth", queue="regulab.figures") == 0
     assert value(found, "regulab_webhook_deliveries", status="pending") == 2
+
+
+@pytest.mark.parametrize("settings", ["embedded", "services", "rabbitmq"], indirect=True)
+def test_queue_depths_count_on_past_queues_never_declared(settings: Settings) -> None:
+    """On RabbitMQ a passive declare of a missing queue closes the channel it was asked
+    on: the queues after it are counted all the same, at every scrape."""
+    celery = make_celery(settings)
+    for job_id in ("job-1", "job-2"):
+        publish_job(celery, job_id, settings.queue)
+    publish_job(celery, "job-3", settings.gpu_queue)
+    queues = ["regulab.never", settings.queue, "regulab.never-2", settings.gpu_queue]
+    expected = {"regulab.never": 0, settings.queue: 2, "regulab.never-2": 0, settings.gpu_queue: 1}
+    assert queue_depths(celery, queues) == expected
+    assert queue_depths(celery, queues) == expected
+
+
+def test_queue_depths_are_unknown_when_rabbitmq_does_not_answer(tmp_path: Path) -> None:
+    broker_url = f"amqp://guest:guest@127.0.0.1:{free_port()}//"  # nothing listens there
+    celery = make_celery(Settings(data_dir=tmp_path, broker_url=broker_url))
+    assert queue_depths(celery, ["regulab"]) == {}

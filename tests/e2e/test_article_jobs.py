@@ -1,5 +1,5 @@
 """The article's comparisons through HTTP, a real worker process and a real broker,
-on the embedded default and on PostgreSQL + Redis."""
+on the embedded default, on PostgreSQL + Redis and on PostgreSQL + RabbitMQ."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import Lasso, LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import train_test_split
 
+from service.api.metrics import queue_depths
 from service.config import Settings
 from service.task_queue import make_celery, publish_job
 from tests.conftest import make_settings
@@ -25,7 +26,7 @@ from tests.reference import L1_JOB, L2_JOB, LOGISTIC_L1_JOB, article_data
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module", params=["embedded", "services"])
+@pytest.fixture(scope="module", params=["embedded", "services", "rabbitmq"])
 def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One API and one worker process per backend, shared by this module's tests."""
     folder = tmp_path_factory.mktemp(request.param)
@@ -105,6 +106,9 @@ def test_logistic_l1_on_breast_cancer_matches_scikit_learn(running: Deployment) 
 def queue_is_empty(settings: Settings) -> bool:
     if settings.uses_filesystem_broker:
         return not any((settings.broker_folder / "queue").iterdir())
+    if settings.uses_amqp_broker:
+        # RabbitMQ counts the messages ready, not those a worker holds unacknowledged.
+        return queue_depths(make_celery(settings), [settings.queue]) == {settings.queue: 0}
     client = redis.Redis.from_url(settings.broker_url)
     # The queue list, and the hash of delivered-but-unacknowledged messages.
     return client.llen(settings.queue) == 0 and client.hlen("unacked") == 0

@@ -81,6 +81,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 # -- workers that die, stop, or get the same message twice ---------------------------
 
 
+@pytest.mark.parametrize("backend", ["embedded", "services", "rabbitmq"], indirect=True)
 def test_a_killed_worker_s_job_succeeds_on_a_second_attempt(
     backend: Settings, tmp_path: Path
 ) -> None:
