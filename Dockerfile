@@ -9,9 +9,9 @@ ARG PYTHON_VERSION=3.11
 
 FROM python:${PYTHON_VERSION}-slim AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    REGULAB_DATA_DIR=/var/lib/regulab/data REGULAB_ARTIFACTS_DIR=/var/lib/regulab/artifacts
+    REGULAB_DATA_DIR=/var/lib/regulab/data
 RUN useradd --create-home --uid 1000 regulab \
-    && mkdir -p /var/lib/regulab/data /var/lib/regulab/artifacts \
+    && mkdir -p /var/lib/regulab/data \
     && chown -R regulab /var/lib/regulab
 WORKDIR /app
 COPY pyproject.toml README.md constraints.txt ./
