@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -48,6 +48,11 @@ class ArtifactStore(ABC):
     @abstractmethod
     def put(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key``; readers never see a partial file."""
+
+    def put_many(self, files: Sequence[tuple[str, bytes]]) -> None:
+        """``put`` each (key, data); a store over the network sends them at once."""
+        for key, data in files:
+            self.put(key, data)
 
     @abstractmethod
     def open(self, key: str) -> BinaryIO:

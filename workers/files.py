@@ -40,9 +40,9 @@ def store_files(
     artifacts: ArtifactStore, prefix: str, files: list[ArtifactFile]
 ) -> list[StoredArtifact]:
     """Put each file under ``prefix`` in the artifact store; what the store rows keep."""
-    stored = []
-    for file in files:
-        key = f"{prefix}/{file.name}"
-        artifacts.put(key, file.data)
-        stored.append(StoredArtifact(file.name, file.media_type, key, len(file.data)))
-    return stored
+    keys = [f"{prefix}/{file.name}" for file in files]
+    artifacts.put_many([(key, file.data) for key, file in zip(keys, files, strict=True)])
+    return [
+        StoredArtifact(file.name, file.media_type, key, len(file.data))
+        for key, file in zip(keys, files, strict=True)
+    ]

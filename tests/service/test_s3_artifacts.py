@@ -114,3 +114,12 @@ def test_each_process_gets_its_own_client(store: S3ArtifactStore) -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert store.client is first
+
+
+def test_put_many_stores_every_file(store: S3ArtifactStore) -> None:
+    files = [(f"jobs/1/attempt-1/f{n}", bytes([n]) * (n + 1)) for n in range(12)]
+    store.put_many(files)
+    assert sorted(store.keys("jobs/1")) == sorted(k for k, _ in files)
+    assert all(store.read(key) == data for key, data in files)
+    with pytest.raises(ValueError, match="invalid artifact key"):
+        store.put_many([("ok/a", b"1"), ("../escape", b"2")])
