@@ -71,6 +71,10 @@ class ArtifactStore(ABC):
         with self.open(key) as stream:
             return stream.read()
 
+    @abstractmethod
+    def check(self) -> None:
+        """Raise when the store cannot be used (for readiness)."""
+
     def local_path(self, key: str) -> Path | None:
         """The artifact's path when it is a file on this host (no copy needed), else None."""
         return None
@@ -90,6 +94,11 @@ class LocalArtifactStore(ArtifactStore):
 
     def local_path(self, key: str) -> Path | None:
         return self._path(key)
+
+    def check(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise PermissionError(f"{self.root} is not writable")
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)

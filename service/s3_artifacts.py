@@ -33,6 +33,11 @@ from service.artifacts import (
     key_parts,
 )
 
+#: Tries of each request (boto3's standard mode: throttling and 5xx answers, broken
+#: connections), with backoff.
+RETRIES = 5
+#: Seconds a connection to the store may take to open.
+CONNECT_TIMEOUT_SECONDS = 5.0
 #: PUTs ``put_many`` sends at once.
 PARALLEL_PUTS = 8
 #: DeleteObjects takes at most this many keys a request.
@@ -63,22 +68,28 @@ class _Body(io.RawIOBase):
 class S3ArtifactStore(ArtifactStore):
     def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None) -> None:
         self.bucket, self.prefix, self.endpoint_url = bucket, prefix.strip("/"), endpoint_url
-        self._clients: dict[int, Any] = {}
+        self._clients: dict[tuple[int, int], Any] = {}
         self._lock = threading.Lock()
 
     @property
     def client(self) -> Any:
+        """The client of this process, which retries what S3 asks to be retried."""
+        return self._client(RETRIES)
+
+    def _client(self, attempts: int) -> Any:
         pid = os.getpid()
-        client = self._clients.get(pid)
+        client = self._clients.get((pid, attempts))
         if client is None:
             with self._lock:
-                client = self._clients.get(pid) or self._make_client()
-                self._clients = {pid: client}
+                client = self._clients.get((pid, attempts)) or self._make_client(attempts)
+                kept = {k: v for k, v in self._clients.items() if k[0] == pid}
+                self._clients = kept | {(pid, attempts): client}
         return client
 
-    def _make_client(self) -> Any:
+    def _make_client(self, attempts: int) -> Any:
         options: dict[str, Any] = {
-            "retries": {"mode": "standard", "max_attempts": 5},
+            "retries": {"mode": "standard", "max_attempts": attempts},
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
             "max_pool_connections": 32,
         }
         if self.endpoint_url is not None:
@@ -91,6 +102,10 @@ class S3ArtifactStore(ArtifactStore):
             }
         session = boto3.session.Session()
         return session.client("s3", endpoint_url=self.endpoint_url, config=Config(**options))
+
+    def check(self) -> None:
+        """The bucket answers (one try: readiness must not wait through retries)."""
+        self._client(1).head_bucket(Bucket=self.bucket)
 
     def _key(self, key: str) -> str:
         joined = "/".join(key_parts(key))

@@ -7,6 +7,8 @@ from fastapi.testclient import TestClient
 
 from service.config import Settings
 from service.main import create_app
+from tests.object_storage import S3Server
+from tests.processes import free_port
 
 
 @pytest.mark.parametrize("settings", ["embedded", "services", "rabbitmq"], indirect=True)
@@ -14,7 +16,7 @@ def test_healthz_and_readyz_on_live_backends(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"store": "ok", "broker": "ok"}
+    assert ready.json()["checks"] == {"store": "ok", "broker": "ok", "storage": "ok"}
 
 
 @pytest.mark.parametrize(
@@ -42,3 +44,23 @@ def test_readyz_is_503_naming_the_store_that_does_not_answer(tmp_path: Path) -> 
         response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["store"].startswith("unreachable")
+
+
+def test_readyz_names_storage_that_does_not_answer(
+    tmp_path: Path, s3_server: S3Server, s3_bucket: str
+) -> None:
+    def readyz(bucket: str, endpoint: str) -> tuple[int, str]:
+        settings = Settings(
+            data_dir=tmp_path, storage_url=f"s3://{bucket}/x", s3_endpoint_url=endpoint
+        )
+        with TestClient(create_app(settings)) as client:
+            response = client.get("/readyz")
+        return response.status_code, response.json()["checks"]["storage"]
+
+    assert readyz(s3_bucket, s3_server.endpoint_url) == (200, "ok")
+    for bucket, endpoint in [
+        (s3_bucket, f"http://127.0.0.1:{free_port()}"),  # nothing listens
+        ("no-such-bucket", s3_server.endpoint_url),
+    ]:
+        status, storage = readyz(bucket, endpoint)
+        assert status == 503 and storage.startswith("unreachable: "), storage

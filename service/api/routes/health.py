@@ -19,7 +19,7 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(ctx: ContextDep) -> JSONResponse:
-    """The store and the broker answer; 503 names what does not."""
+    """The store, the broker and the file storage answer; 503 names what does not."""
     checks: dict[str, str] = {}
     try:
         with ctx.engine.connect() as connection:
@@ -28,6 +28,11 @@ def readyz(ctx: ContextDep) -> JSONResponse:
     except Exception as exc:
         checks["store"] = f"unreachable: {type(exc).__name__}"
     checks["broker"] = "ok" if broker_reachable(ctx.celery) else "unreachable"
+    try:
+        ctx.artifacts.check()
+        checks["storage"] = "ok"
+    except Exception as exc:
+        checks["storage"] = f"unreachable: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse(
         status_code=200 if ready else 503,
