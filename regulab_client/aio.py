@@ -41,7 +41,11 @@ class AsyncClient:
     ) -> None:
         self.base_url = transport.base_url(base_url)
         self.retry = retry
-        self.http = http or httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+        # Redirects: a server with REGULAB_STORAGE_REDIRECT_DOWNLOADS answers a download
+        # with a presigned URL (httpx drops the API key when the origin changes).
+        self.http = http or httpx.AsyncClient(
+            base_url=self.base_url, timeout=timeout, follow_redirects=True
+        )
         self.http.headers.update(transport.auth_headers(api_key))
         self.jobs = AsyncJobs(self)
         self.datasets = AsyncDatasets(self)

@@ -44,7 +44,11 @@ class Client:
     ) -> None:
         self.base_url = transport.base_url(base_url)
         self.retry = retry
-        self.http = http or httpx.Client(base_url=self.base_url, timeout=timeout)
+        # Redirects: a server with REGULAB_STORAGE_REDIRECT_DOWNLOADS answers a download
+        # with a presigned URL (httpx drops the API key when the origin changes).
+        self.http = http or httpx.Client(
+            base_url=self.base_url, timeout=timeout, follow_redirects=True
+        )
         self.http.headers.update(transport.auth_headers(api_key))
         self.jobs = Jobs(self)
         self.datasets = Datasets(self)

@@ -5,23 +5,28 @@ on loopback (moto's server mode). Every file crosses between them through the bu
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_digits
 from sklearn.linear_model import Lasso, Ridge
 
+from regulab_client import Client
 from service.config import Settings
 from tests.api.test_dataset_uploads import HOUSES
 from tests.conftest import make_settings
 from tests.e2e.test_reliability import FAST, LONG_JOB, wait_until_fitting
 from tests.object_storage import S3Server
-from tests.processes import Deployment, deployment
+from tests.processes import Deployment, deployment, embedded_deployment
 from tests.reference import L1_JOB, L2_JOB, article_data
 from workers.trainers.network_io import load_network
 
@@ -181,3 +186,36 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_other_and_nothing_half_written
     assert keys and all(k.startswith(f"regulab/jobs/{job_id}/attempt-2/") for k in keys), keys
     for artifact in d.client.get(f"/v1/jobs/{job_id}/result").json()["artifacts"]:
         assert len(files[artifact["name"]]) == artifact["size"]  # figures drawn since
+
+
+def test_the_cli_and_client_follow_downloads_to_presigned_urls(
+    tmp_path: Path, s3_server: S3Server, s3_bucket: str
+) -> None:
+    """With REGULAB_STORAGE_REDIRECT_DOWNLOADS the bytes come from the bucket, not the
+    API: a download answers 307, and what a user runs follows it."""
+    storage = {
+        "storage_url": f"s3://{s3_bucket}/regulab",
+        "s3_endpoint_url": s3_server.endpoint_url,
+        "storage_redirect_downloads": True,
+    }
+    with embedded_deployment(tmp_path / "deploy", **storage) as d:
+        job_id = submit(d, {**L1_JOB, "figures": "eager"})
+        result = succeeded(d, job_id)
+        onnx = d.client.get(f"/v1/jobs/{job_id}/model")
+        assert onnx.status_code == 307 and "Signature" in onnx.headers["location"]
+
+        command = Path(sys.executable).with_name("regulab")
+        env = {**os.environ, "REGULAB_URL": d.base_url}
+        argv = [str(command), "jobs", "artifacts", job_id, "-o", str(tmp_path / "cli")]
+        done = subprocess.run(argv, check=False, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, (done.stdout, done.stderr)
+        with Client(d.base_url) as client:
+            client.jobs.get(job_id).artifacts.download(tmp_path / "client")
+        for artifact in result["artifacts"]:
+            name = artifact["name"]
+            redirected = d.client.get(artifact["url"])
+            assert redirected.status_code == 307, (name, redirected.text)
+            expected = httpx.get(redirected.headers["location"]).content
+            assert len(expected) > 0
+            assert (tmp_path / "cli" / name).read_bytes() == expected, name
+            assert (tmp_path / "client" / name).read_bytes() == expected, name
