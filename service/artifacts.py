@@ -58,6 +58,11 @@ class ArtifactStore(ABC):
     def open(self, key: str) -> BinaryIO:
         """A binary stream of the artifact; raises ArtifactNotFoundError."""
 
+    def open_seekable(self, key: str) -> BinaryIO:
+        """A stream that can also seek, for readers that jump (a Parquet footer, then
+        the columns asked for) without reading the whole file."""
+        return self.open(key)
+
     @abstractmethod
     def delete(self, key: str) -> None:
         """Remove one artifact, if it is there."""

@@ -38,6 +38,8 @@ from service.artifacts import (
 RETRIES = 5
 #: Seconds a connection to the store may take to open.
 CONNECT_TIMEOUT_SECONDS = 5.0
+#: Bytes a seekable reader asks for at a time (a Parquet footer and a page's columns).
+SEEKABLE_BLOCK_BYTES = 256 * 1024
 #: PUTs ``put_many`` sends at once.
 PARALLEL_PUTS = 8
 #: DeleteObjects takes at most this many keys a request.
@@ -63,6 +65,37 @@ class _Body(io.RawIOBase):
         if not self.closed:
             self._body.close()
         super().close()
+
+
+class _Ranges(io.RawIOBase):
+    """An object read by ranged GETs wherever the reader seeks: only the bytes asked
+    for cross the network."""
+
+    def __init__(self, fetch: Any, size: int) -> None:
+        self._fetch, self._size, self._position = fetch, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        start = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, start + offset)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        end = min(self._position + len(buffer), self._size)
+        if end <= self._position:
+            return 0
+        data: bytes = self._fetch(f"bytes={self._position}-{end - 1}")
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
 
 
 class S3ArtifactStore(ArtifactStore):
@@ -132,6 +165,22 @@ class S3ArtifactStore(ArtifactStore):
                 raise ArtifactNotFoundError(key) from exc
             raise
         return io.BufferedReader(_Body(answer["Body"]), buffer_size=CHUNK_BYTES)
+
+    def open_seekable(self, key: str) -> BinaryIO:
+        name = self._key(key)
+        try:
+            size = int(self.client.head_object(Bucket=self.bucket, Key=name)["ContentLength"])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
+                raise ArtifactNotFoundError(key) from exc
+            raise
+
+        def fetch(span: str) -> bytes:
+            answer = self.client.get_object(Bucket=self.bucket, Key=name, Range=span)
+            body: bytes = answer["Body"].read()
+            return body
+
+        return io.BufferedReader(_Ranges(fetch, size), buffer_size=SEEKABLE_BLOCK_BYTES)
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))

@@ -37,11 +37,16 @@ class TrainingOutput:
 
 
 def store_files(
-    artifacts: ArtifactStore, prefix: str, files: list[ArtifactFile]
+    artifacts: ArtifactStore,
+    prefix: str,
+    files: list[ArtifactFile],
+    also: list[tuple[str, bytes]] | None = None,
 ) -> list[StoredArtifact]:
-    """Put each file under ``prefix`` in the artifact store; what the store rows keep."""
+    """Put each file under ``prefix`` in the artifact store, and ``also`` (keys and data
+    that get no row) in the same round; what the store rows keep."""
     keys = [f"{prefix}/{file.name}" for file in files]
-    artifacts.put_many([(key, file.data) for key, file in zip(keys, files, strict=True)])
+    puts = [(key, file.data) for key, file in zip(keys, files, strict=True)]
+    artifacts.put_many(puts + (also or []))
     return [
         StoredArtifact(file.name, file.media_type, key, len(file.data))
         for key, file in zip(keys, files, strict=True)

@@ -188,7 +188,7 @@ class DatasetService:
         return to_read(self._owned(dataset_id, owner), page)
 
     def preview(self, dataset_id: str, owner: str, rows: int, page: ColumnPage) -> DatasetPreview:
-        with self.artifacts.open(self._owned(dataset_id, owner).key) as stream:
+        with self.artifacts.open_seekable(self._owned(dataset_id, owner).key) as stream:
             shown = preview(stream, rows, page.offset, page.limit)
         return DatasetPreview(
             columns=shown.columns,

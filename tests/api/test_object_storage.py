@@ -113,6 +113,9 @@ def test_an_upload_is_an_object_read_once_per_worker_host_and_deleted_with_its_d
     assert objects(s3_server, s3_bucket, f"datasets/{dataset['id']}") == [
         f"regulab/datasets/{dataset['id']}/data.parquet"
     ]
+    preview = client.get(f"/v1/datasets/{dataset['id']}/preview", params={"rows": 2})
+    assert preview.status_code == 200, preview.text  # read by ranges from the bucket
+    assert len(preview.json()["rows"]) == 2 and "price" in preview.json()["columns"]
     worker = worker_context(api_settings, tmp_path / "worker")
     assert worker.dataset_cache is not None
     fetched: list[str] = []

@@ -123,3 +123,27 @@ def test_put_many_stores_every_file(store: S3ArtifactStore) -> None:
     assert all(store.read(key) == data for key, data in files)
     with pytest.raises(ValueError, match="invalid artifact key"):
         store.put_many([("ok/a", b"1"), ("../escape", b"2")])
+
+
+def test_a_seekable_reader_fetches_only_the_ranges_read(
+    store: S3ArtifactStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = os.urandom(3 * (1 << 20))
+    store.put("datasets/d/data.parquet", data)
+    ranges: list[str] = []
+    get_object = store.client.get_object
+
+    def recording(**params: object) -> object:
+        ranges.append(str(params.get("Range")))
+        return get_object(**params)
+
+    monkeypatch.setattr(store.client, "get_object", recording)
+    with store.open_seekable("datasets/d/data.parquet") as stream:
+        stream.seek(-10, os.SEEK_END)
+        assert stream.read() == data[-10:]
+        stream.seek(100)
+        assert stream.read(5) == data[100:105]
+    assert len(ranges) == 2 and all(r.startswith("bytes=") for r in ranges)
+    assert sum(int(r[6:].split("-")[1]) - int(r[6:].split("-")[0]) + 1 for r in ranges) < 1 << 20
+    with pytest.raises(ArtifactNotFoundError):
+        store.open_seekable("datasets/missing")

@@ -19,15 +19,16 @@ from workers.files import PNG
 log = logging.getLogger(__name__)
 
 
-def store_plans(
-    artifacts: ArtifactStore, prefix: str, plans: list[FigurePlan], mode: FigureMode
-) -> list[StoredArtifact]:
-    """Store the figures' inputs under ``prefix``; the figures' rows, not drawn yet."""
+def planned_figures(
+    prefix: str, plans: list[FigurePlan], mode: FigureMode
+) -> tuple[list[tuple[str, bytes]], list[StoredArtifact]]:
+    """The figures' inputs file to store under ``prefix`` (with the job's other files,
+    in one round), and the figures' rows, not drawn yet."""
     if mode == "none" or not plans:
-        return []
-    artifacts.put(f"{prefix}/{INPUTS_NAME}", pack(plans))
+        return [], []
     state = PENDING if mode == "eager" else AVAILABLE
-    return [StoredArtifact(p.name, PNG, f"{prefix}/{p.name}", 0, state) for p in plans]
+    rows = [StoredArtifact(p.name, PNG, f"{prefix}/{p.name}", 0, state) for p in plans]
+    return [(f"{prefix}/{INPUTS_NAME}", pack(plans))], rows
 
 
 def draw_figure(figures: FigureStore, artifacts: ArtifactStore, job_id: str, name: str) -> str:

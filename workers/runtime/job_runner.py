@@ -40,7 +40,7 @@ from workers.jobs.train import train
 from workers.progress import StepCallbacks, StopTrainingError
 from workers.runtime.checkpoints import StoreCheckpoint, TimeLimit
 from workers.runtime.failures import INTERNAL_ERROR, failure_code, failure_message
-from workers.runtime.figures import draw_figure, store_plans
+from workers.runtime.figures import draw_figure, planned_figures
 from workers.runtime.heartbeat import Heartbeat
 from workers.runtime.limits import Deadline, MemoryCeiling
 from workers.runtime.metrics import FIT_SECONDS, JOB_SECONDS, JOBS
@@ -253,8 +253,8 @@ def _store_success(
     # The attempt's own folder: a late or duplicate attempt never mixes files with it.
     prefix = f"jobs/{job.id}/attempt-{job.attempt}"
     mode = JobCreate.model_validate(job.spec).figures
-    stored = store_files(ctx.artifacts, prefix, output.files)
-    figures = store_plans(ctx.artifacts, prefix, output.figures, mode)
+    inputs, figures = planned_figures(prefix, output.figures, mode)
+    stored = store_files(ctx.artifacts, prefix, output.files, also=inputs)
     if not ctx.attempts.succeed(
         job.id, job.attempt, output.summary.model_dump(mode="json"), stored + figures, steps
     ):
