@@ -9,7 +9,10 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from service.config_events import EventSettings
+from service.config_limits import LimitSettings
 
 DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "regulab"
 _DATABASE_SCHEMES = ("sqlite", "postgresql")
@@ -17,11 +20,13 @@ _BROKER_SCHEMES = ("filesystem", "redis", "rediss", "amqp", "amqps", "pyamqp")
 _STORAGE_SCHEMES = ("file", "s3")
 
 
-class Settings(BaseSettings):
+class Settings(LimitSettings, EventSettings):
     """Every setting is an environment variable: ``REGULAB_`` + the field name in capitals.
 
     The defaults are the embedded setup: SQLite and kombu's filesystem transport
-    under ``data_dir``, so one machine needs no Redis, PostgreSQL or Docker.
+    under ``data_dir``, so one machine needs no Redis, PostgreSQL or Docker. What
+    bounds a request or a job is in ``LimitSettings``; events and webhooks in
+    ``EventSettings``.
     """
 
     model_config = SettingsConfigDict(env_prefix="REGULAB_", extra="ignore", frozen=True)
@@ -109,101 +114,6 @@ class Settings(BaseSettings):
         False,
         description="Let the API bind to a non-loopback address without API keys.",
     )
-    max_body_bytes: int = Field(
-        1_048_576, ge=1024, description="Request bodies above this many bytes get 413."
-    )
-    max_upload_bytes: int = Field(
-        104_857_600, ge=1024, description="Dataset uploads above this many bytes get 413."
-    )
-
-    max_upload_rows: int = Field(
-        10_000_000,
-        ge=2,
-        description="Data rows an upload may have; more get 413, before decoding: Parquet's "
-        "from its footer, a CSV's counted as one column streams, before it is parsed.",
-    )
-    max_upload_columns: int = Field(
-        2_000,
-        ge=2,
-        description="Columns an upload may have; more get 413, from a CSV's header row or a "
-        "Parquet footer, before anything is parsed.",
-    )
-    max_upload_decoded_bytes: int = Field(
-        536_870_912,
-        ge=1_048_576,
-        description="Bytes an upload may decode to in memory; more get 413. A CSV counts 8 "
-        "a cell, before it is parsed; Parquet the footer's widths before decoding, and its "
-        "text as it decodes. An upload takes about 1.5 times this of the API's memory (a CSV "
-        "about 3 times its file size more, while pyarrow parses it).",
-    )
-    max_job_memory_bytes: int = Field(
-        4_294_967_296,
-        ge=67_108_864,
-        description="Memory one job may use. A job whose estimate is above it gets 422 at "
-        "submission; a job that grows past it while running fails out_of_memory.",
-    )
-
-    max_prediction_rows: int = Field(
-        10_000, ge=1, le=1_000_000, description="Rows or instances one prediction request may hold."
-    )
-    max_prediction_body_bytes: int = Field(
-        16_777_216,
-        ge=1024,
-        description="Prediction request bodies above this many bytes get 413 (10,000 rows of "
-        "a few dozen numbers are about 5 MB of JSON).",
-    )
-    prediction_sessions: int = Field(
-        32, ge=1, le=10_000, description="ONNX models the API keeps loaded (the least used go)."
-    )
-    prediction_trust_seconds: float = Field(
-        1.0,
-        ge=0,
-        le=3600,
-        description="How long an API process predicts with a succeeded job's model before "
-        "asking the store again that the job still exists (a delete through another API "
-        "process is seen within this; through the same one at once). 0: ask every time.",
-    )
-    event_retention_days: float = Field(
-        7.0,
-        gt=0,
-        le=3650,
-        description="Events older than this are pruned by the workers' reaper; a "
-        "Last-Event-ID or ?after= from before the pruning gets 410.",
-    )
-    event_stream_seconds: float = Field(
-        3600.0,
-        gt=0,
-        le=86_400,
-        description="The longest an event stream stays open; a client then reconnects with "
-        "Last-Event-ID (EventSource does by itself) and misses nothing.",
-    )
-    webhook_allow_private: bool = Field(
-        False,
-        description="Send webhooks to loopback, private, link-local and multicast addresses "
-        "(a receiver on the same host or network); refused by default.",
-    )
-    webhook_max_attempts: int = Field(
-        8, ge=1, le=50, description="Attempts of one delivery before it fails."
-    )
-    webhook_retry_schedule: str = Field(
-        "5,30,120,600,3600,7200,14400",
-        pattern=r"^\d+(\.\d+)?(,\d+(\.\d+)?)*$",
-        description="Seconds before each retry of a delivery (the last repeats), each with "
-        "up to 20% jitter; a Retry-After that asks for longer is honoured.",
-    )
-    webhook_disable_after_hours: float = Field(
-        120.0,
-        gt=0,
-        description="A webhook whose every delivery has failed for this long is disabled.",
-    )
-    webhook_secret_grace_hours: float = Field(
-        24.0,
-        ge=0,
-        description="After a rotate-secret, the old secret signs beside the new for this long.",
-    )
-    webhook_timeout_seconds: float = Field(
-        10.0, gt=0, le=60, description="A delivery's whole request, connecting included."
-    )
     download_datasets: bool = Field(
         True,
         description="Download fashion_mnist's files on first use (checked against their "
@@ -220,14 +130,6 @@ class Settings(BaseSettings):
         description="Comma-separated file=hex digests (MD5 or SHA-256) for mirrors that "
         "serve other files than the published ones; empty: the published MD5s.",
     )
-    scoring_chunk_rows: int = Field(
-        50_000,
-        ge=100,
-        le=1_000_000,
-        description="Rows a scoring predicts at a time: it checkpoints (progress, cancel, "
-        "time limit) after each chunk.",
-    )
-
     heartbeat_seconds: float = Field(
         5.0, gt=0, description="How often a running job writes its heartbeat."
     )
@@ -387,7 +289,3 @@ class Settings(BaseSettings):
             if value is not None:
                 env[f"REGULAB_{name.upper()}"] = str(value)
         return env
-
-    @property
-    def webhook_retry_delays(self) -> tuple[float, ...]:
-        return tuple(float(part) for part in self.webhook_retry_schedule.split(","))
