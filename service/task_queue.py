@@ -137,43 +137,37 @@ def publish_job(app: Celery, job_id: str, queue: str) -> None:
     (``exchange=""`` with a ``routing_key`` instead sent every message to the default
     queue: Celery replaces an empty exchange's routing key with its queue's name.)
     """
-    # retry=False: with the broker down, fail at once and leave the job to the
-    # reaper instead of holding the HTTP request in kombu's reconnect loop.
-    app.send_task(
-        RUN_JOB_TASK,
-        args=[job_id],
-        queue=queue,
-        retry=False,
-        headers=_ids(),
-        **_publish_timeouts(app),
-    )
+    app.send_task(RUN_JOB_TASK, args=[job_id], queue=queue, headers=_ids(), **_publishing(app))
 
 
 def publish_delivery(app: Celery, delivery_id: str, queue: str) -> None:
     """Send the message that carries only a webhook delivery's id."""
-    app.send_task(
-        DELIVER_WEBHOOK_TASK, args=[delivery_id], queue=queue, retry=False, **_publish_timeouts(app)
-    )
+    app.send_task(DELIVER_WEBHOOK_TASK, args=[delivery_id], queue=queue, **_publishing(app))
 
 
 def publish_figure(app: Celery, job_id: str, name: str, queue: str) -> None:
     """Send the message that draws one figure of a succeeded job."""
     app.send_task(
-        DRAW_FIGURE_TASK,
-        args=[job_id, name],
-        queue=queue,
-        retry=False,
-        headers=_ids(),
-        **_publish_timeouts(app),
+        DRAW_FIGURE_TASK, args=[job_id, name], queue=queue, headers=_ids(), **_publishing(app)
     )
 
 
-def _publish_timeouts(app: Celery) -> dict[str, float]:
-    """With publisher confirms (RabbitMQ), how long a publish may wait for the broker to
-    take the message and confirm it; without, nothing waits."""
+def _publishing(app: Celery) -> dict[str, Any]:
+    """How a publish treats the broker.
+
+    No retries: with the broker down, fail at once and leave the message to its outbox
+    (the job's row; the reaper publishes it) instead of holding the HTTP request in
+    kombu's reconnect loop. On RabbitMQ, one retry at once on a new connection: the
+    pooled connection may be one the broker closed while it sat idle (a restart, a
+    proxy's idle timeout, an operator), which would otherwise fail the first publish
+    after every such close. And with publisher confirms, how long a publish may wait
+    for the broker to take the message and confirm it.
+    """
     if not app.conf.broker_transport_options.get("confirm_publish"):
-        return {}
+        return {"retry": False}
     return {
+        "retry": True,
+        "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0},
         "timeout": PUBLISH_CONFIRM_TIMEOUT_SECONDS,
         "confirm_timeout": PUBLISH_CONFIRM_TIMEOUT_SECONDS,
     }

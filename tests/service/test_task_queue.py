@@ -100,6 +100,21 @@ def test_on_rabbitmq_a_message_the_broker_refuses_fails_the_publish(settings: Se
             time.sleep(0.05)
 
 
+@pytest.mark.parametrize("settings", ["rabbitmq"], indirect=True)
+def test_on_rabbitmq_a_publish_after_the_broker_closed_the_pooled_connection_goes_through(
+    settings: Settings,
+) -> None:
+    """An idle publisher's connection closed by the broker (a restart, a proxy's idle
+    timeout, an operator) is opened again for the next publish, not failed."""
+    app = make_celery(settings)
+    publish_job(app, "job-1", settings.queue)
+    rabbitmqctl("close_all_connections", "--vhost", vhost_of(settings), "regulab test")
+    time.sleep(0.5)  # the close reaches the client's socket
+    publish_job(app, "job-2", settings.queue)
+    taken = take_messages(settings, settings.queue)
+    assert [args for _, args in taken] == [["job-1"], ["job-2"]]
+
+
 def test_a_publish_to_a_rabbitmq_that_is_down_fails_at_once(
     tmp_path: pytest.TempPathFactory,
 ) -> None:
