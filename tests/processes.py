@@ -132,6 +132,8 @@ class Deployment:
         self, name: str = "worker", env: dict[str, str] | None = None, **flags: str
     ) -> Process:
         flags.setdefault("liveness-file", str(self.workdir / f"{name}.alive"))
+        # Each its own port, as each container has: several workers share this host.
+        flags.setdefault("metrics-port", str(free_port()))
         return self.start(name, local_command(compose_command("worker"), **flags), env)
 
     def stop_all(self) -> None:

@@ -3,6 +3,7 @@ the compose file's two pool processes, whose samples the main process serves sum
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 
@@ -53,3 +54,23 @@ def test_a_worker_serves_its_pool_processes_metrics(tmp_path: Path) -> None:
     assert found[("regulab_fit_seconds_count", fit)] == 3
     assert found[("regulab_figures_drawn_total", frozenset({"outcome": "ready"}.items()))] == 1
     assert ("regulab_oldest_heartbeat_age_seconds", frozenset()) in found
+
+
+def test_a_metrics_port_in_use_is_logged_and_the_worker_goes_on(tmp_path: Path) -> None:
+    """Two workers on one host given the same port: the second says so, and its reaper
+    and its jobs run all the same."""
+    settings = Settings(data_dir=tmp_path / "data", reaper_interval_seconds=0.3)
+    upgrade_database(settings)
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with deployment(settings, tmp_path, worker_flags={"metrics-port": str(port)}) as d:
+            job = d.wait_for_job(d.client.post("/v1/jobs", json=job_body()).json()["id"])
+            assert job["status"] == "succeeded", d.logs()
+            deadline = time.monotonic() + 10
+            while not (tmp_path / "worker.alive").exists():  # the reaper's first round
+                assert time.monotonic() < deadline, d.logs()
+                time.sleep(0.1)
+            assert f"worker metrics NOT served: port {port}" in d.logs()
+            assert "Traceback" not in d.processes["worker"].output()

@@ -149,7 +149,11 @@ def _start_reaper(sender: Any = None, **_: object) -> None:
     dispatcher = WebhookDispatcher(WebhookStore(engine), publish_webhook, settings)
     main_process.start(reaper, sender.hostname, dispatcher)
     if metrics_port is not None:
-        serve_metrics(metrics_port)
+        try:
+            serve_metrics(metrics_port)
+        except OSError as exc:  # the jobs go on; only the scrape is missing
+            log.error("worker metrics NOT served: port %d: %s", metrics_port, exc.strerror)
+            return
         log.info("worker metrics on http://0.0.0.0:%d/metrics", metrics_port)
 
 
