@@ -92,7 +92,7 @@ def run_up(settings: Settings, concurrency: int) -> int:
         f"regulab is up: http://{settings.host}:{settings.port} (docs at /docs)\n"
         f"  store:     {settings.sqlalchemy_url}\n"
         f"  broker:    {settings.broker_url}\n"
-        f"  storage: {settings.storage}\n"
+        f"  storage:   {settings.storage}\n"
         "Press Ctrl-C to stop.",
         flush=True,
     )

@@ -24,7 +24,7 @@ from regulab_client import Client
 from service.config import Settings
 from tests.api.test_dataset_uploads import HOUSES
 from tests.conftest import make_settings
-from tests.e2e.test_reliability import FAST, LONG_JOB, wait_until_fitting
+from tests.e2e.test_reliability import FAST, LONG_JOB, submit, wait_until_fitting
 from tests.object_storage import S3Server
 from tests.processes import Deployment, deployment, embedded_deployment
 from tests.reference import L1_JOB, L2_JOB, article_data
@@ -70,13 +70,6 @@ def hosts(
             env = {"REGULAB_DATA_DIR": str(tmp_path / name)}
             d.start_worker(name, env=env, concurrency="1")
         yield d, tmp_path
-
-
-def submit(d: Deployment, body: dict[str, Any]) -> str:
-    response = d.client.post("/v1/jobs", json=body)
-    assert response.status_code == 202, response.text
-    job_id: str = response.json()["id"]
-    return job_id
 
 
 def succeeded(d: Deployment, job_id: str) -> dict[str, Any]:

@@ -16,6 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from service.config import Settings
+from service.db import make_engine
+from service.sweeps.store import SweepStore
 from service.task_queue import make_celery, publish_job
 from tests.conftest import make_settings
 from tests.processes import Deployment, RedisServer, deployment
@@ -314,7 +316,7 @@ LONG_SWEEP: dict[str, Any] = {
     "base": {
         "dataset": {
             "name": "sparse_regression",
-            "params": {"n_samples": 6000, "n_features": 200, "n_informative": 150},
+            "params": {"n_samples": 12000, "n_features": 200, "n_informative": 150},
         },
         "model": {"kind": "linear_regression", "tol": 1e-8},
         "regularizers": [{"kind": "l1", "alpha": 1.0}],
@@ -324,6 +326,22 @@ LONG_SWEEP: dict[str, Any] = {
 }
 
 
+def kill_a_worker_holding_a_fold(d: Deployment, sweep_id: str) -> None:
+    """SIGKILL whichever worker runs one of the sweep's folds now (the trial's row names
+    it: ``regulab-<pid>@host/<pool pid>``); either may have taken them all."""
+    trials = SweepStore(make_engine(d.settings))
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        for trial in trials.trials(sweep_id):
+            if trial.status == "running" and trial.worker:
+                pid = int(trial.worker.split("@")[0].removeprefix("regulab-"))
+                [holder] = [p for p in d.processes.values() if p.popen.pid == pid]
+                holder.kill_group()
+                return
+        time.sleep(0.02)
+    raise TimeoutError(d.logs())
+
+
 def test_a_sweep_whose_worker_is_killed_still_counts_every_fold_once(
     backend: Settings, tmp_path: Path
 ) -> None:
@@ -331,11 +349,7 @@ def test_a_sweep_whose_worker_is_killed_still_counts_every_fold_once(
         response = d.client.post("/v1/sweeps", json=LONG_SWEEP)
         assert response.status_code == 202, response.text
         sweep_id = response.json()["id"]
-        deadline = time.monotonic() + 90
-        while "attempt 1 started" not in d.processes["worker"].output():
-            assert time.monotonic() < deadline, d.logs()
-            time.sleep(0.05)
-        d.processes["worker"].kill_group()  # a worker dies holding a fold
+        kill_a_worker_holding_a_fold(d, sweep_id)
         d.start_worker("worker-3")
         deadline = time.monotonic() + 180
         while (sweep := d.client.get(f"/v1/sweeps/{sweep_id}").json())["status"] == "running":
