@@ -27,6 +27,11 @@ class ArtifactNotFoundError(KeyError):
     pass
 
 
+class StorageUnavailableError(ConnectionError):
+    """The file storage did not answer, or refused (503 from the API; a job fails with
+    ``storage_unavailable``)."""
+
+
 @dataclass(frozen=True)
 class StoredFile:
     """A file to download: where it is, what it is, and the name to save it as."""

@@ -19,23 +19,25 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from service.artifacts import (
     CHUNK_BYTES,
     ArtifactNotFoundError,
     ArtifactStore,
+    StorageUnavailableError,
     StoredFile,
     key_parts,
 )
 
 #: Tries of each request (boto3's standard mode: throttling and 5xx answers, broken
 #: connections), with backoff.
-RETRIES = 5
+RETRIES = 3
 #: Seconds a connection to the store may take to open.
 CONNECT_TIMEOUT_SECONDS = 5.0
 #: Bytes a seekable reader asks for at a time (a Parquet footer and a page's columns).
@@ -45,6 +47,21 @@ PARALLEL_PUTS = 8
 #: DeleteObjects takes at most this many keys a request.
 DELETE_BATCH = 1000
 _MISSING = {"NoSuchKey", "404", "NotFound"}
+
+
+@contextmanager
+def _answered(key: str) -> Iterator[None]:
+    """S3's errors as the store's: a missing key, or storage that is down or refuses
+    (after boto3's own retries)."""
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code in _MISSING:
+            raise ArtifactNotFoundError(key) from exc
+        raise StorageUnavailableError(f"{code} for {key or 'the bucket'}") from exc
+    except BotoCoreError as exc:
+        raise StorageUnavailableError(str(exc)) from exc
 
 
 class _Body(io.RawIOBase):
@@ -145,7 +162,9 @@ class S3ArtifactStore(ArtifactStore):
         return f"{self.prefix}/{joined}" if self.prefix else joined
 
     def put(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        name = self._key(key)
+        with _answered(key):
+            self.client.put_object(Bucket=self.bucket, Key=name, Body=data)
 
     def put_many(self, files: Sequence[tuple[str, bytes]]) -> None:
         """The PUTs side by side: a job's four model files cost one round trip, not four
@@ -158,44 +177,45 @@ class S3ArtifactStore(ArtifactStore):
                 done.result()
 
     def open(self, key: str) -> BinaryIO:
-        try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
-                raise ArtifactNotFoundError(key) from exc
-            raise
+        name = self._key(key)
+        with _answered(key):
+            answer = self.client.get_object(Bucket=self.bucket, Key=name)
         return io.BufferedReader(_Body(answer["Body"]), buffer_size=CHUNK_BYTES)
 
     def open_seekable(self, key: str) -> BinaryIO:
         name = self._key(key)
-        try:
+        with _answered(key):
             size = int(self.client.head_object(Bucket=self.bucket, Key=name)["ContentLength"])
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
-                raise ArtifactNotFoundError(key) from exc
-            raise
 
         def fetch(span: str) -> bytes:
-            answer = self.client.get_object(Bucket=self.bucket, Key=name, Range=span)
-            body: bytes = answer["Body"].read()
+            with _answered(key):
+                answer = self.client.get_object(Bucket=self.bucket, Key=name, Range=span)
+                body: bytes = answer["Body"].read()
             return body
 
         return io.BufferedReader(_Ranges(fetch, size), buffer_size=SEEKABLE_BLOCK_BYTES)
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        name = self._key(key)
+        with _answered(key):
+            self.client.delete_object(Bucket=self.bucket, Key=name)
 
     def delete_prefix(self, prefix: str) -> None:
-        keys = list(self._keys_under(self._key(prefix) + "/"))
-        for start in range(0, len(keys), DELETE_BATCH):
-            batch = [{"Key": k} for k in keys[start : start + DELETE_BATCH]]
-            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+        keys = self._keys_under(self._key(prefix) + "/")
+        with _answered(prefix):
+            for start in range(0, len(keys), DELETE_BATCH):
+                batch = [{"Key": k} for k in keys[start : start + DELETE_BATCH]]
+                delete = {"Objects": batch, "Quiet": True}
+                self.client.delete_objects(Bucket=self.bucket, Delete=delete)
 
-    def _keys_under(self, prefix: str) -> Iterator[str]:
+    def _keys_under(self, prefix: str) -> list[str]:
         pages = self.client.get_paginator("list_objects_v2")
-        for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
-            for entry in page.get("Contents", []):
-                yield entry["Key"]
+        with _answered(prefix):
+            return [
+                entry["Key"]
+                for page in pages.paginate(Bucket=self.bucket, Prefix=prefix)
+                for entry in page.get("Contents", [])
+            ]
 
     def keys(self, prefix: str = "") -> list[str]:
         """Every key under ``prefix`` (all with none), relative to the store's own

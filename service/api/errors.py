@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
-from service.artifacts import ArtifactNotFoundError
+from service.artifacts import ArtifactNotFoundError, StorageUnavailableError
 from service.datasets.service import DatasetConflictError, DatasetNotFoundError
 from service.datasets.table_reader import UploadError, UploadTooLargeError
 from service.events.service import EventsGoneError, SubjectNotFoundError
@@ -117,6 +117,7 @@ def install_error_handlers(app: FastAPI) -> None:
 PLAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     JobNotFoundError: (404, "no such job or artifact: {}"),
     ArtifactNotFoundError: (404, "artifact file missing: {}"),
+    StorageUnavailableError: (503, "file storage unavailable: {}"),
     DatasetNotFoundError: (404, "no such dataset: {}"),
     SweepNotFoundError: (404, "no such {}"),  # "comparison: <id>", "file: <id>/<name>"
     JobStateError: (409, "{}"),

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from service import s3_artifacts
 from service.config import Settings
 from service.main import create_app
 from service.migrate import upgrade_database
@@ -20,6 +21,7 @@ from tests.api.test_dataset_uploads import HOUSES
 from tests.api.test_sweeps import SWEEP
 from tests.factories import job_body, run_trials
 from tests.object_storage import S3Server
+from tests.processes import free_port
 from workers.runtime.job_runner import Outcome, WorkerContext, run_job
 
 
@@ -154,3 +156,23 @@ def test_a_sweep_s_files_are_objects_and_go_with_the_sweep(
     assert objects(s3_server, s3_bucket, f"sweeps/{sweep_id}")
     assert client.delete(f"/v1/sweeps/{sweep_id}").status_code == 204
     assert objects(s3_server, s3_bucket, f"sweeps/{sweep_id}") == []
+
+
+def test_storage_that_does_not_answer_is_a_503_and_nothing_is_half_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(s3_artifacts, "RETRIES", 1)
+    settings = Settings(
+        data_dir=tmp_path,
+        storage_url="s3://bucket/regulab",
+        s3_endpoint_url=f"http://127.0.0.1:{free_port()}",
+    )
+    upgrade_database(settings)
+    with TestClient(create_app(settings)) as client:
+        files, form = {"file": ("houses.csv", HOUSES)}, {"name": "h", "target": "price"}
+        response = client.post("/v1/datasets", files=files, data=form)
+        assert response.status_code == 503, response.text
+        assert response.json()["detail"].startswith("file storage unavailable: ")
+        listed = client.get("/v1/datasets").json()["items"]
+        assert [d for d in listed if d["source"] == "upload"] == []
+        assert client.get("/readyz").json()["checks"]["storage"].startswith("unreachable")

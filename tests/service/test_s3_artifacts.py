@@ -10,6 +10,7 @@ import pytest
 from service import s3_artifacts
 from service.artifacts import (
     ArtifactNotFoundError,
+    StorageUnavailableError,
     StoredFile,
     artifact_store_from_settings,
     chunks,
@@ -17,6 +18,7 @@ from service.artifacts import (
 from service.config import Settings
 from service.s3_artifacts import S3ArtifactStore
 from tests.object_storage import S3Server
+from tests.processes import free_port
 
 
 @pytest.fixture
@@ -147,3 +149,24 @@ def test_a_seekable_reader_fetches_only_the_ranges_read(
     assert sum(int(r[6:].split("-")[1]) - int(r[6:].split("-")[0]) + 1 for r in ranges) < 1 << 20
     with pytest.raises(ArtifactNotFoundError):
         store.open_seekable("datasets/missing")
+
+
+def test_storage_that_does_not_answer_is_storage_unavailable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(s3_artifacts, "RETRIES", 1)
+    store = S3ArtifactStore("bucket", endpoint_url=f"http://127.0.0.1:{free_port()}")
+    for call in (
+        lambda: store.put("a/b", b"x"),
+        lambda: store.open("a/b"),
+        lambda: store.open_seekable("a/b"),
+        lambda: store.delete_prefix("a"),
+    ):
+        with pytest.raises(StorageUnavailableError):
+            call()
+
+
+def test_a_bucket_that_is_not_there_is_storage_unavailable(s3_server: S3Server) -> None:
+    store = S3ArtifactStore("no-such-bucket", endpoint_url=s3_server.endpoint_url)
+    with pytest.raises(StorageUnavailableError, match="NoSuchBucket"):
+        store.put("a/b", b"x")

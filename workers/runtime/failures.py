@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from service.artifacts import StorageUnavailableError
 from service.jobs.validation import SpecError
 from workers.data.datasets import DatasetUnavailableError
 from workers.data.splits import DataError
@@ -24,6 +25,7 @@ FAILURE_CODES: dict[type[Exception], str] = {
     DeviceUnavailableError: "device_unavailable",
     JobOutOfMemoryError: "out_of_memory",
     TrainingDivergedError: "did_not_converge",
+    StorageUnavailableError: "storage_unavailable",
 }
 
 
