@@ -9,9 +9,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import partial
-from typing import TypeVar, assert_never
+from typing import TypeVar
 
 import pyarrow as pa
 
@@ -34,16 +33,24 @@ from workers.data import downloads
 from workers.data.dataset_cache import DatasetCache
 from workers.data.splits import DataError
 from workers.data.uploads import UploadedTable
-from workers.files import TrainingOutput, store_files
+from workers.files import TrainingOutput
 from workers.jobs.scoring import ScoringModel, ScoringOutput, score
 from workers.jobs.train import train
 from workers.progress import StepCallbacks, StopTrainingError
 from workers.runtime.checkpoints import StoreCheckpoint, TimeLimit
 from workers.runtime.failures import INTERNAL_ERROR, failure_code, failure_message
-from workers.runtime.figures import draw_figure, planned_figures
 from workers.runtime.heartbeat import Heartbeat
 from workers.runtime.limits import Deadline, MemoryCeiling
-from workers.runtime.metrics import FIT_SECONDS, JOB_SECONDS, JOBS
+from workers.runtime.metrics import JOB_SECONDS, JOBS
+from workers.runtime.outcomes import (
+    Outcome,
+    fail,
+    model_kind,
+    stopped,
+    store_scoring,
+    store_success,
+    store_trial,
+)
 from workers.runtime.uploads import dataset_cache_from_settings, read_uploaded_table
 from workers.sweeps.aggregation import finish_sweep
 from workers.sweeps.folds import DataSources
@@ -53,15 +60,6 @@ from workers.sweeps.trials import run_trial
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-class Outcome(StrEnum):
-    succeeded = "succeeded"
-    failed = "failed"
-    cancelled = "cancelled"
-    handed_back = "handed_back"  # the worker is shutting down; the job is queued again
-    skipped = "skipped"  # not queued: another delivery holds or finished it, or cancelled
-    superseded = "superseded"  # this attempt lost the job (re-queued by the reaper, deleted)
 
 
 @dataclass(frozen=True)
@@ -109,12 +107,6 @@ def run_job(ctx: WorkerContext, job_id: str, worker: str) -> Outcome:
     return outcome
 
 
-def model_kind(job: ClaimedJob) -> str:
-    """The model a job's spec names (a scoring's or trial's spec may name none)."""
-    model = job.spec.get("model")
-    return str(model.get("kind")) if isinstance(model, dict) else "none"
-
-
 def _run_claimed(ctx: WorkerContext, job: ClaimedJob) -> Outcome:
     job_id = job.id
     checkpoint = StoreCheckpoint(ctx.attempts, job_id, job.attempt, ctx.settings.checkpoint_seconds)
@@ -129,7 +121,7 @@ def _run_claimed(ctx: WorkerContext, job: ClaimedJob) -> Outcome:
         return train(spec, ctx.settings.data_dir, callbacks, load_upload(ctx, spec))
 
     with Heartbeat(ctx.attempts, job_id, job.attempt, ctx.settings.heartbeat_seconds):
-        return _attempt(ctx, job, train_job, partial(_store_success, ctx, job), checkpoint)
+        return _attempt(ctx, job, train_job, partial(store_success, ctx, job), checkpoint)
 
 
 def run_sweep_trial(
@@ -140,7 +132,7 @@ def run_sweep_trial(
     assert job.sweep_id is not None and job.trial is not None
     sweep, trial = ctx.sweeps.get(job.sweep_id), job.trial
     if sweep is None:
-        return _fail(ctx, job, "invalid_spec", f"sweep {job.sweep_id} is gone")
+        return fail(ctx, job, "invalid_spec", f"sweep {job.sweep_id} is gone")
 
     def run() -> TrialResult:
         return run_trial(
@@ -148,7 +140,7 @@ def run_sweep_trial(
         )
 
     with Heartbeat(ctx.attempts, job.id, job.attempt, ctx.settings.heartbeat_seconds):
-        outcome = _attempt(ctx, job, run, partial(_store_trial, ctx, job), checkpoint)
+        outcome = _attempt(ctx, job, run, partial(store_trial, ctx, job), checkpoint)
     finish_sweep(ctx.sweeps, ctx.artifacts, job.sweep_id)
     return outcome
 
@@ -168,7 +160,7 @@ def run_scoring(
         return score(model, table, row.target, callbacks, ctx.settings.scoring_chunk_rows)
 
     with Heartbeat(ctx.attempts, job.id, job.attempt, ctx.settings.heartbeat_seconds):
-        return _attempt(ctx, job, work, partial(_store_scoring, ctx, job), checkpoint)
+        return _attempt(ctx, job, work, partial(store_scoring, ctx, job), checkpoint)
 
 
 def scoring_model(ctx: WorkerContext, spec: ScoringSpec) -> ScoringModel:
@@ -202,7 +194,7 @@ def _attempt(
 
     def overrun() -> None:
         message = f"the job ran past its max_seconds={job.max_seconds:g} inside native code"
-        _fail(ctx, job, "time_limit", message)
+        fail(ctx, job, "time_limit", message)
 
     try:
         with (
@@ -212,14 +204,14 @@ def _attempt(
             value = work()
     except StopTrainingError as stop:
         checkpoint.write_rest()
-        return _stopped(ctx, job, stop)
+        return stopped(ctx, job, stop)
     except Exception as exc:
         checkpoint.write_rest()
         code = failure_code(exc)
         if code == INTERNAL_ERROR:
             trial = f"trial {job.trial} of sweep {job.sweep_id}"
             log.exception("%s failed", trial if job.sweep_id else f"job {job.id}")
-        return _fail(ctx, job, code, failure_message(exc))
+        return fail(ctx, job, code, failure_message(exc))
     return store(value, checkpoint.take())
 
 
@@ -243,83 +235,3 @@ def load_upload(ctx: WorkerContext, spec: JobCreate) -> UploadedTable | None:
 
 def uploaded_table(ctx: WorkerContext, row: UploadedDataset) -> pa.Table:
     return read_uploaded_table(ctx.artifacts, ctx.dataset_cache, row)
-
-
-def _store_success(
-    ctx: WorkerContext, job: ClaimedJob, output: TrainingOutput, steps: Steps
-) -> Outcome:
-    """The result and files, then (``"figures": "eager"``) the figures, drawn after the
-    job is succeeded."""
-    # The attempt's own folder: a late or duplicate attempt never mixes files with it.
-    prefix = f"jobs/{job.id}/attempt-{job.attempt}"
-    mode = JobCreate.model_validate(job.spec).figures
-    inputs, figures = planned_figures(prefix, output.figures, mode)
-    stored = store_files(ctx.artifacts, prefix, output.files, also=inputs)
-    if not ctx.attempts.succeed(
-        job.id, job.attempt, output.summary.model_dump(mode="json"), stored + figures, steps
-    ):
-        ctx.artifacts.delete_prefix(prefix)
-        log.warning("job %s attempt %d finished after losing the job", job.id, job.attempt)
-        return Outcome.superseded
-    log.info("job %s attempt %d succeeded", job.id, job.attempt)
-    _remove_earlier_attempts(ctx, f"jobs/{job.id}", job.attempt)
-    FIT_SECONDS.labels(model_kind(job)).observe(output.summary.fit_seconds)
-    if mode == "eager":
-        for figure in figures:
-            draw_figure(ctx.figures, ctx.artifacts, job.id, figure.name)
-    return Outcome.succeeded
-
-
-def _store_scoring(
-    ctx: WorkerContext, job: ClaimedJob, output: ScoringOutput, steps: Steps
-) -> Outcome:
-    # Under the scored job's folder, so deleting that job deletes its scorings' files.
-    prefix = f"jobs/{job.scores_job_id}/scorings/{job.id}/attempt-{job.attempt}"
-    stored = store_files(ctx.artifacts, prefix, output.files)
-    result = output.result.model_dump(mode="json")
-    if not ctx.attempts.succeed(job.id, job.attempt, result, stored, steps):
-        ctx.artifacts.delete_prefix(prefix)
-        return Outcome.superseded
-    log.info("scoring %s attempt %d succeeded (%d rows)", job.id, job.attempt, output.result.rows)
-    _remove_earlier_attempts(ctx, f"jobs/{job.scores_job_id}/scorings/{job.id}", job.attempt)
-    return Outcome.succeeded
-
-
-def _remove_earlier_attempts(ctx: WorkerContext, folder: str, attempt: int) -> None:
-    """What attempts that died part-way wrote (a killed worker cannot clean up): never
-    listed, since only the succeeding attempt's files become current, but kept no
-    longer than this."""
-    for earlier in range(1, attempt):
-        ctx.artifacts.delete_prefix(f"{folder}/attempt-{earlier}")
-
-
-def _store_trial(ctx: WorkerContext, job: ClaimedJob, result: TrialResult, steps: Steps) -> Outcome:
-    """The trial's result, as JSON, is what the sweep's aggregation reads back."""
-    won = ctx.attempts.succeed(job.id, job.attempt, result.model_dump(mode="json"), [], steps)
-    return Outcome.succeeded if won else Outcome.superseded
-
-
-def _stopped(ctx: WorkerContext, job: ClaimedJob, stop: StopTrainingError) -> Outcome:
-    log.info("job %s attempt %d stopping: %s", job.id, job.attempt, stop)
-    match stop.reason:
-        case "cancel":
-            won = ctx.attempts.cancel_running(job.id, job.attempt)
-            return Outcome.cancelled if won else Outcome.superseded
-        case "handback":
-            # Queued and unpublished: another worker's reaper publishes it within a
-            # round. Publishing here could hand it straight back to this worker,
-            # which (with the filesystem transport) still consumes while it shuts down.
-            won = ctx.attempts.requeue(job.id, job.attempt)
-            return Outcome.handed_back if won else Outcome.superseded
-        case "time_limit":
-            return _fail(ctx, job, "time_limit", str(stop))
-        case "lost":
-            return Outcome.superseded
-        case _:
-            assert_never(stop.reason)
-
-
-def _fail(ctx: WorkerContext, job: ClaimedJob, code: str, message: str) -> Outcome:
-    log.info("job %s attempt %d failed: %s: %s", job.id, job.attempt, code, message)
-    won = ctx.attempts.fail(job.id, job.attempt, code, message)
-    return Outcome.failed if won else Outcome.superseded
