@@ -105,6 +105,14 @@ class _Ranges(io.RawIOBase):
         self._position = max(0, start + offset)
         return self._position
 
+    def readall(self) -> bytes:
+        """The rest in one GET (RawIOBase's own would ask 8 KiB at a time)."""
+        if self._position >= self._size:
+            return b""
+        data: bytes = self._fetch(f"bytes={self._position}-{self._size - 1}")
+        self._position += len(data)
+        return data
+
     def readinto(self, buffer: Any) -> int:
         end = min(self._position + len(buffer), self._size)
         if end <= self._position:
