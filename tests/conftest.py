@@ -62,7 +62,7 @@ def make_settings(backend: str, folder: Path, request: pytest.FixtureRequest) ->
     - ``services``: the production shape, this run's PostgreSQL database and Redis db,
       emptied first;
     - ``rabbitmq``: the same database with RabbitMQ as the broker, this run's vhost
-      (its queues deleted first).
+      (its queues emptied first).
     """
     if backend == "embedded":
         settings = Settings(data_dir=folder / "data")
