@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
@@ -23,7 +24,13 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def wait(browser: webdriver.Chrome, seconds: float = 30) -> WebDriverWait[webdriver.Chrome]:
-    return WebDriverWait(browser, seconds)
+    """Asks again while what it looks for is missing or was just redrawn: the pages
+    re-render as events arrive, so an element found a moment ago may be gone."""
+    return WebDriverWait(
+        browser,
+        seconds,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    )
 
 
 def fill_article_l1(browser: webdriver.Chrome, alpha: str) -> None:
